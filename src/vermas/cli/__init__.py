@@ -1,0 +1,1 @@
+"""The thin command layer: parse arguments, call into town/roles/ledger, print results."""

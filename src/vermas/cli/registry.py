@@ -1,0 +1,60 @@
+"""Every ``vermas`` command: the module that implements it, a one-line summary, a section.
+
+Only the module of the command being run is imported, so adding commands costs the hot
+path nothing. A command module exposes ``configure(parser, name)``, which declares its
+arguments and sets ``handler=<function(env, args) -> int>``.
+"""
+
+from __future__ import annotations
+
+SECTIONS = (
+    "Ledger",
+    "Formulas & molecules",
+    "Town & rigs",
+    "Work",
+    "Mail & nudges",
+    "Agents & runtimes",
+    "Merge queue & supervision",
+    "Verification",
+    "Observability",
+    "Getting started",
+)
+
+_C = "vermas.cli.commands."
+
+# name -> (module, summary, section)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    # Ledger (bd-compatible)
+    "init": (_C + "ledger_admin", "create a bd-compatible ledger (.beads/) in this directory", "Ledger"),
+    "create": (_C + "issues", "create an issue", "Ledger"),
+    "show": (_C + "issues", "show issues with their dependencies and comments", "Ledger"),
+    "list": (_C + "issues", "list issues matching filters", "Ledger"),
+    "update": (_C + "issues", "change fields of issues", "Ledger"),
+    "close": (_C + "issues", "close issues", "Ledger"),
+    "reopen": (_C + "issues", "reopen closed issues", "Ledger"),
+    "delete": (_C + "issues", "delete issues (leaves bd tombstones)", "Ledger"),
+    "ready": (_C + "issues", "issues ready to work on (open, unblocked, not deferred)", "Ledger"),
+    "blocked": (_C + "issues", "issues blocked by open dependencies", "Ledger"),
+    "dep": (_C + "deps", "add, remove and inspect dependencies", "Ledger"),
+    "label": (_C + "labels", "add, remove and list labels", "Ledger"),
+    "comment": (_C + "comments", "add and list comments", "Ledger"),
+    "stats": (_C + "ledger_admin", "counts by status and type", "Ledger"),
+    "export": (_C + "ledger_admin", "write the ledger as JSONL", "Ledger"),
+    "import": (_C + "ledger_admin", "merge issues from a JSONL file (newest updated_at wins)", "Ledger"),
+    "doctor": (_C + "ledger_admin", "check the ledger for problems (--fix repairs what is safe)", "Ledger"),
+    "sync": (_C + "ledger_sync", "commit .beads, pull --rebase (merging issues), push", "Ledger"),
+    "events": (_C + "events", "list, follow, replay and count ledger events", "Ledger"),
+    # Formulas & molecules
+    "formula": (_C + "formula", "list, show and validate workflow formulas", "Formulas & molecules"),
+    "mol": (_C + "mol", "cook, pour, wisp and drive molecules (formula instances)", "Formulas & molecules"),
+    # Agents & runtimes
+    "runtime": (_C + "runtime", "list, show and check agent runtimes", "Agents & runtimes"),
+    "peek": (_C + "nudge", "show the recent output of an agent's session", "Mail & nudges"),
+    "nudge": (_C + "nudge", "send a message into an agent's session", "Mail & nudges"),
+    "mail": (_C + "mail", "send, read and check mail between agents", "Mail & nudges"),
+    "signal": (_C + "signal", "Claude Code hook handlers (stop)", "Agents & runtimes"),
+    # Getting started
+    "demo": (_C + "demo", "run the main job end to end in a temp directory", "Getting started"),
+}
+
+ALIASES: dict[str, str] = {"ls": "list"}

@@ -1,0 +1,114 @@
+"""Byte-exact JSONL codec for ``issues.jsonl`` (Go ``encoding/json`` conventions).
+
+Reading keeps every key and its order; writing a line that was read reproduces its bytes.
+Issues are plain dicts in key order, so unknown fields and enum values survive round trips.
+"""
+
+from __future__ import annotations
+
+import json
+
+from vermas.errors import DataError
+from vermas.ledger.schema import KEY_RANK
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_loads = json.loads
+
+
+def encode(obj: dict) -> str:
+    """One compact JSON line (no newline) escaped the way Go's encoder escapes HTML."""
+    text = _dumps(obj)
+    if "<" in text or ">" in text or "&" in text or "\u2028" in text or "\u2029" in text:
+        text = (
+            text.replace("<", "\\u003c")
+            .replace(">", "\\u003e")
+            .replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028")
+            .replace("\u2029", "\\u2029")
+        )
+    return text
+
+
+def canonical(issue: dict) -> dict:
+    """The issue with known keys in bd's struct order; unknown keys keep their neighbours."""
+    ranks: list[float] = []
+    last = -1.0
+    ordered = True
+    for key in issue:
+        rank = KEY_RANK.get(key)
+        r = float(rank) if rank is not None else last + 0.001
+        if r < last:
+            ordered = False
+        ranks.append(r)
+        last = r
+    if ordered:
+        return issue
+    keyed = sorted(zip(ranks, range(len(ranks)), issue.items(), strict=True))
+    return {k: v for _r, _i, (k, v) in keyed}
+
+
+def encode_issue(issue: dict) -> str:
+    """Canonical line for an issue (reordering keys only when they are out of order)."""
+    return encode(canonical(issue))
+
+
+def decode_line(line: str, path: str, lineno: int) -> dict:
+    """Parse one line; a malformed line raises ``DataError('path:line: reason')``."""
+    try:
+        obj = _loads(line)
+    except ValueError as exc:
+        raise DataError(f"{path}:{lineno}: malformed JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise DataError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def is_issue_record(obj: dict) -> bool:
+    """True for issue lines (bd ≤ v0.49 lines, or v1 lines with ``"_type":"issue"``)."""
+    kind = obj.get("_type")
+    return kind is None or kind == "issue"
+
+
+def validate_record(obj: dict, path: str, lineno: int) -> None:
+    """The minimum an issue line needs to be usable: a string id and title."""
+    ident = obj.get("id")
+    if not isinstance(ident, str) or not ident:
+        raise DataError(f"{path}:{lineno}: issue has no string 'id'")
+    if not isinstance(obj.get("title", ""), str):
+        raise DataError(f"{path}:{lineno}: issue {ident}: 'title' is not a string")
+    priority = obj.get("priority", 0)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise DataError(f"{path}:{lineno}: issue {ident}: 'priority' is not an integer")
+    for key in ("dependencies", "labels", "comments"):
+        if key in obj and not isinstance(obj[key], list):
+            raise DataError(f"{path}:{lineno}: issue {ident}: '{key}' is not a list")
+
+
+def read_records(path: str) -> tuple[list[tuple[str, dict]], list[str]]:
+    """Every issue in a JSONL file as ``(raw_line, obj)`` plus non-issue lines verbatim.
+
+    Blank lines are skipped. Any malformed line aborts with ``path:line: reason`` before
+    anything is changed anywhere.
+    """
+    issues: list[tuple[str, dict]] = []
+    foreign: list[str] = []
+    with open(path, encoding="utf-8", newline="\n") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            line = raw.rstrip("\n")
+            if line.endswith("\r"):
+                line = line[:-1]
+            if not line.strip():
+                continue
+            obj = decode_line(line, path, lineno)
+            if not is_issue_record(obj):
+                foreign.append(line)
+                continue
+            validate_record(obj, path, lineno)
+            issues.append((line, obj))
+    return issues, foreign
+
+
+def render(issues: list[dict]) -> str:
+    """A whole ``issues.jsonl`` body: canonical lines sorted by id (byte order)."""
+    lines = sorted((issue["id"], encode_issue(issue)) for issue in issues)
+    return "".join(line + "\n" for _id, line in lines)
