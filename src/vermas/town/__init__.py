@@ -1,0 +1,1 @@
+"""The town: install, rigs, crew, polecats, the work loop (sling → hook → work → done), mail, convoys."""
