@@ -11,6 +11,10 @@ import json
 from vermas.errors import DataError
 from vermas.ledger.schema import KEY_RANK
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
 
@@ -90,21 +94,26 @@ def read_records(path: str) -> tuple[list[tuple[str, dict]], list[str]]:
     Blank lines are skipped. Any malformed line aborts with ``path:line: reason`` before
     anything is changed anywhere.
     """
+    with open(path, encoding="utf-8", newline="\n") as fh:
+        return parse_lines(fh, path)
+
+
+def parse_lines(lines: Iterable[str], path: str) -> tuple[list[tuple[str, dict]], list[str]]:
+    """:func:`read_records` over any iterable of lines (``path`` names them in errors)."""
     issues: list[tuple[str, dict]] = []
     foreign: list[str] = []
-    with open(path, encoding="utf-8", newline="\n") as fh:
-        for lineno, raw in enumerate(fh, 1):
-            line = raw.rstrip("\n")
-            if line.endswith("\r"):
-                line = line[:-1]
-            if not line.strip():
-                continue
-            obj = decode_line(line, path, lineno)
-            if not is_issue_record(obj):
-                foreign.append(line)
-                continue
-            validate_record(obj, path, lineno)
-            issues.append((line, obj))
+    for lineno, raw in enumerate(lines, 1):
+        line = raw.rstrip("\n")
+        if line.endswith("\r"):
+            line = line[:-1]
+        if not line.strip():
+            continue
+        obj = decode_line(line, path, lineno)
+        if not is_issue_record(obj):
+            foreign.append(line)
+            continue
+        validate_record(obj, path, lineno)
+        issues.append((line, obj))
     return issues, foreign
 
 

@@ -193,9 +193,13 @@ def dep_rows(issue: dict) -> list[tuple]:
         dep_type = dep.get("type") or "blocks"
         gate = spawner = None
         if dep_type == "waits-for":
+            # bd: COALESCE(json_extract(metadata,'$.gate'),'all-children') and
+            # COALESCE(json_extract(metadata,'$.spawner_id'), depends_on_id)
             meta = dep_metadata(dep.get("metadata"))
-            gate = meta.get("gate") or "all-children"
-            spawner = meta.get("spawner_id") or target
+            gate = meta.get("gate")
+            gate = "all-children" if gate is None else str(gate)
+            spawner = meta.get("spawner_id")
+            spawner = target if spawner is None else str(spawner)
         rows.append((issue["id"], target, dep_type, gate, spawner))
     return rows
 
@@ -233,6 +237,40 @@ def put_issue(conn: sqlite3.Connection, issue: dict, line: str) -> None:
     labels = label_rows(issue)
     if labels:
         conn.executemany("INSERT OR IGNORE INTO labels VALUES (?, ?)", labels)
+
+
+def put_issues(conn: sqlite3.Connection, items: list[tuple[dict, str]]) -> None:
+    """:func:`put_issue` for many ``(issue, line)`` pairs in a few bulk statements."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS put_ids (id TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.put_ids")
+    conn.executemany("INSERT OR IGNORE INTO temp.put_ids VALUES (?)", ((issue["id"],) for issue, _l in items))
+    conn.execute("DELETE FROM deps WHERE issue_id IN (SELECT id FROM temp.put_ids)")
+    conn.execute("DELETE FROM labels WHERE issue_id IN (SELECT id FROM temp.put_ids)")
+    conn.executemany(_INSERT_ISSUE, (issue_row(issue) for issue, _l in items))
+    conn.executemany("INSERT OR REPLACE INTO lines VALUES (?, ?)", ((issue["id"], line) for issue, line in items))
+    conn.executemany("INSERT INTO deps VALUES (?, ?, ?, ?, ?)", (r for issue, _l in items for r in dep_rows(issue)))
+    conn.executemany("INSERT OR IGNORE INTO labels VALUES (?, ?)",
+                     (r for issue, _l in items for r in label_rows(issue)))
+
+
+def ephemeral_flags(conn: sqlite3.Connection, ids: list[str]) -> dict[str, bool]:
+    """``{id: is_ephemeral}`` for those of ``ids`` that exist."""
+    out: dict[str, bool] = {}
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        out.update((r[0], bool(r[1])) for r in conn.execute(
+            f"SELECT id, ephemeral FROM issues WHERE id IN ({marks})", chunk))
+    return out
+
+
+def parent_targets(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
+    """The parent-child parents the given issues have now."""
+    out: set[str] = set()
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        out.update(r[0] for r in conn.execute(
+            f"SELECT depends_on_id FROM deps WHERE issue_id IN ({marks}) AND type = 'parent-child'", chunk))
+    return out
 
 
 def drop_issue(conn: sqlite3.Connection, issue_id: str) -> None:
@@ -276,6 +314,9 @@ def refresh_blocked(conn: sqlite3.Connection, touched: set[str], parents: set[st
     change: their ``waits-for`` waiters must be re-evaluated too.
     """
     if not touched:
+        return
+    if len(touched) > INCREMENTAL_LIMIT:
+        rebuild_blocked(conn)
         return
     seeds = set(touched)
     for chunk in _chunks(sorted(touched)):

@@ -25,6 +25,10 @@ from vermas.fileops import FileLock, atomic_write_bytes, atomic_write_text
 from vermas.ledger import codec, ids, index, jsonlfile, schema, timefmt
 from vermas.ledger import events as event_log
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 ISSUES_FILE = "issues.jsonl"
 WISPS_FILE = "wisps.jsonl"  # ephemeral issues: local, never exported, git-ignored
 LOCK_FILE = ".vermas.lock"
@@ -60,6 +64,8 @@ class Ledger:
         self._conn: sqlite3.Connection | None = None
         self._tx: Transaction | None = None
         self._prefix: str | None = None
+        # Optional ``progress(message, jsonl_bytes)`` callback, told before a full index rebuild.
+        self.progress: Callable[[str, int], None] | None = None
 
     # ------------------------------------------------------------ lifecycle
     @classmethod
@@ -144,6 +150,9 @@ class Ledger:
         """Reload the index from the JSONL files (caller holds the lock)."""
         conn = self._conn
         assert conn is not None
+        if self.progress is not None:
+            size = _size(self.issues_path)
+            self.progress(f"rebuilding the ledger index from {self.issues_path} ({size / 1e6:.1f} MB)…", size)
         records, foreign, ordered = _load(self.issues_path)
         wisps, _wforeign, _ = _load(self.wisps_path)
         for _line, obj in wisps:
@@ -296,6 +305,7 @@ class Transaction:
         index.refresh_blocked(conn, self._touched, self._parents)
         persist: dict[str, str | None] = {}
         wisps_changed = False
+        full_render = len(self._changed) > SPLICE_LIMIT
         for issue_id, (was_ephemeral, issue) in self._changed.items():
             now_ephemeral = bool(issue and issue.get("ephemeral") is True)
             if issue is None:
@@ -309,10 +319,10 @@ class Transaction:
             if now_ephemeral and not was_ephemeral:
                 persist[issue_id] = None
             elif not now_ephemeral:
-                persist[issue_id] = index.get_line(conn, issue_id)
+                persist[issue_id] = None if full_render else index.get_line(conn, issue_id)
         ledger = self.ledger
         if persist:
-            self._write_issues(conn, persist)
+            self._write_issues(conn, persist, full_render=full_render)
         if wisps_changed:
             body = jsonlfile.render_lines(index.all_lines(conn, ephemeral=True))
             if body or os.path.exists(ledger.wisps_path):
@@ -320,11 +330,13 @@ class Transaction:
         index.set_meta(conn, "sig", ledger._signature())
         conn.execute("COMMIT")
 
-    def _write_issues(self, conn: sqlite3.Connection, persist: dict[str, str | None]) -> None:
+    def _write_issues(self, conn: sqlite3.Connection, persist: dict[str, str | None], *,
+                      full_render: bool = False) -> None:
         path = self.ledger.issues_path
         foreign = index.foreign_lines(conn)
         spliceable = (
-            len(persist) <= SPLICE_LIMIT
+            not full_render
+            and len(persist) <= SPLICE_LIMIT
             and not foreign
             and index.get_meta(conn, "sorted") == "1"
             and os.path.exists(path)
@@ -451,8 +463,20 @@ class Transaction:
         for dep_type, target in deps:
             if dep_type in schema.AFFECTS_READY:
                 self._check_cycle(issue_id, target, dep_type)
-        self.emit("bead.created", {"bead_id": issue_id, "title": title, "issue_type": issue_type,
-                                   "priority": priority, "created_by": self.actor})
+        data = {"bead_id": issue_id, "title": title, "description": description, "issue_type": issue_type,
+                "priority": priority, "status": status, "created_by": self.actor}
+        if assignee:
+            data["assignee"] = assignee
+        if issue.get("labels"):
+            data["labels"] = issue["labels"]
+        if dependencies:
+            data["dependencies"] = [[d["type"], d["depends_on_id"]] for d in dependencies]
+        if ephemeral:
+            data["ephemeral"] = True
+        for key in fields or ():
+            if key in issue and key not in data:
+                data[key] = issue[key]
+        self.emit("bead.created", data)
         return issue
 
     def put(self, issue: dict, *, event: str | None = "bead.imported") -> dict:
@@ -465,6 +489,37 @@ class Transaction:
         if event:
             self.emit(event, {"bead_id": issue["id"], "replaced": old is not None})
         return stored
+
+    def put_many(self, issues: list[dict], *, event: str | None = "bead.imported") -> None:
+        """:meth:`put` for many issues at once (import, sync): bulk index writes, one render."""
+        if len(issues) <= SPLICE_LIMIT:
+            for issue in issues:
+                self.put(issue, event=event)
+            return
+        conn = self.conn
+        items: list[tuple[dict, str]] = []
+        for issue in issues:
+            codec.validate_record(issue, "<put>", 0)
+            canon = codec.canonical(dict(issue))
+            items.append((canon, codec.encode(canon)))
+        ids_in = [canon["id"] for canon, _line in items]
+        previous = index.ephemeral_flags(conn, ids_in)
+        old_parents = index.parent_targets(conn, ids_in)
+        index.put_issues(conn, items)
+        for canon, _line in items:
+            issue_id = canon["id"]
+            index.bump_child_counter(conn, issue_id)
+            if issue_id in self._changed:
+                self._changed[issue_id] = (self._changed[issue_id][0], canon)
+            else:
+                self._changed[issue_id] = (previous.get(issue_id, False), canon)
+            self._touched.add(issue_id)
+            for dep in canon.get("dependencies") or ():
+                if isinstance(dep, dict) and dep.get("type") == "parent-child":
+                    self._parents.add(str(dep.get("depends_on_id")))
+            if event:
+                self.emit(event, {"bead_id": issue_id, "replaced": issue_id in previous})
+        self._parents.update(old_parents)
 
     def update(self, issue_id: str, **fields: object) -> dict:
         """Set fields (``None``/empty clears an omitempty field); status changes manage closed_at."""
@@ -762,6 +817,13 @@ def _load(path: str) -> tuple[list[tuple[str, dict]], list[str], bool]:
             seen[obj["id"]] = (line, obj)
         records = list(seen.values())
     return records, foreign, ordered
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _max_comment_id(records: list[tuple[str, dict]]) -> int:

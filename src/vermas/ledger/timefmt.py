@@ -74,3 +74,71 @@ def parse_duration(text: str) -> float:
     if number:
         raise ValueError(f"bad duration {text!r}: number {number} has no unit")
     return total
+
+
+def parse_ns(text: str | None) -> int | None:
+    """Exact nanoseconds since the epoch for an RFC 3339 string (no µs truncation), or None."""
+    if not text or len(text) < 20 or text[10] not in "Tt ":
+        return None
+    import calendar
+
+    try:
+        year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
+        hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    except ValueError:
+        return None
+    rest = text[19:]
+    frac_ns = 0
+    if rest.startswith("."):
+        digits = ""
+        i = 1
+        while i < len(rest) and rest[i].isdigit():
+            digits += rest[i]
+            i += 1
+        if not digits or len(digits) > 9:
+            return None
+        frac_ns = int(digits.ljust(9, "0"))
+        rest = rest[i:]
+    if rest in ("Z", "z"):
+        offset = 0
+    elif len(rest) == 6 and rest[0] in "+-" and rest[3] == ":":
+        try:
+            offset = (int(rest[1:3]) * 60 + int(rest[4:6])) * 60
+        except ValueError:
+            return None
+        if rest[0] == "-":
+            offset = -offset
+    else:
+        return None
+    try:
+        secs = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+    except (ValueError, OverflowError):
+        return None
+    return (secs - offset) * 1_000_000_000 + frac_ns
+
+
+def parse_when(text: str, *, now_ns: int | None = None) -> int:
+    """A point in time from user input, as epoch nanoseconds.
+
+    Accepts RFC 3339 (``2026-01-02T03:04:05Z``), a date (``2026-01-02``, local midnight), or a
+    duration meaning "that long ago" (``90s``, ``15m``, ``2h``, ``7d``, ``1h30m``).
+    Raises ``ValueError`` with a readable message otherwise.
+    """
+    text = text.strip()
+    exact = parse_ns(text)
+    if exact is not None:
+        return exact
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            tm = time.strptime(text, "%Y-%m-%d")
+        except ValueError:
+            raise ValueError(f"bad date {text!r} (use YYYY-MM-DD)") from None
+        return int(time.mktime(tm)) * 1_000_000_000
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        raise ValueError(
+            f"bad time {text!r}: use a duration (30m, 2h, 7d), a date (2026-01-31) or RFC 3339"
+        ) from None
+    now = time.time_ns() if now_ns is None else now_ns
+    return now - int(seconds * 1_000_000_000)
