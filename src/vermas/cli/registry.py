@@ -47,6 +47,22 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     # Formulas & molecules
     "formula": (_C + "formula", "list, show and validate workflow formulas", "Formulas & molecules"),
     "mol": (_C + "mol", "cook, pour, wisp and drive molecules (formula instances)", "Formulas & molecules"),
+    # Town & rigs
+    "install": (_C + "install", "create a town: town ledger, routes, settings, mayor and deacon homes", "Town & rigs"),
+    "config": (_C + "config", "get, set and show layered settings with the source of each value", "Town & rigs"),
+    "rig": (_C + "rig", "add, list, inspect and remove rigs (projects)", "Town & rigs"),
+    "crew": (_C + "crew", "persistent full-clone workspaces in a rig", "Town & rigs"),
+    "mayor": (_C + "mayor", "start, attach to, stop and inspect the mayor session", "Town & rigs"),
+    "status": (_C + "status", "the town at a glance: rigs, agents, hooked work, queues, mail", "Town & rigs"),
+    "agents": (_C + "status", "every agent with role, state, session and hooked work", "Town & rigs"),
+    # Work
+    "sling": (_C + "sling", "hand beads to polecats (worktree, hook, formula, session)", "Work"),
+    "hook": (_C + "hook", "what is on my hook; set, clear or attach a hook", "Work"),
+    "prime": (_C + "prime", "role context for an agent session (run at session start)", "Work"),
+    "done": (_C + "done", "submit my branch to the merge queue and free my slot", "Work"),
+    "handoff": (_C + "handoff", "leave notes for the next session of this agent", "Work"),
+    "polecat": (_C + "polecat", "list, inspect, restart and kill polecats", "Work"),
+    "convoy": (_C + "convoy", "create, track and land bundles of beads across rigs", "Work"),
     # Agents & runtimes
     "runtime": (_C + "runtime", "list, show and check agent runtimes", "Agents & runtimes"),
     "peek": (_C + "nudge", "show the recent output of an agent's session", "Mail & nudges"),

@@ -17,7 +17,8 @@ from vermas.town.layout import RigPaths, Town
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 _PREFIX = re.compile(r"^[a-z][a-z0-9]{0,9}$")
-RESERVED_NAMES = {"mayor", "deacon", "settings", "hq", "witness", "refinery", "polecats", "crew", "plugins"}
+RESERVED_NAMES = {"mayor", "deacon", "settings", "hq", "witness", "refinery", "polecats", "crew", "plugins", "boot",
+                  "dog", "overseer"}
 
 
 def load_registry(town: Town) -> dict:

@@ -1,0 +1,54 @@
+"""The town's view of agent sessions, through the runtime layer (tmux server, providers).
+
+One place decides the tmux socket of a town (config ``tmux.socket`` → ``$VERMAS_TMUX_SOCKET``
+→ the user's default server) and how the town starts, stops and observes an agent's session.
+"""
+
+from __future__ import annotations
+
+import os
+
+from vermas.town.config import Config
+from vermas.town.layout import Town
+
+
+def town_config(town: Town, rig: str | None = None, *, environ: dict | None = None,
+                flags: dict | None = None) -> Config:
+    rig_settings = town.rig(rig).settings_path if rig else None
+    return Config(town_settings=town.settings_path, rig_settings=rig_settings, environ=environ, flags=flags)
+
+
+def socket_for(town: Town, environ: dict | None = None) -> str | None:
+    """The tmux socket name of this town's agents (None = the user's default server)."""
+    value = town_config(town, environ=environ).str("tmux.socket")
+    return value or None
+
+
+def server(town: Town, environ: dict | None = None):
+    from vermas.runtime.tmux import Server
+
+    return Server(socket_for(town, environ), environ=environ)
+
+
+def live_sessions(town: Town, environ: dict | None = None) -> set[str]:
+    """Names of the town's running sessions (``vm-…``) whose pane is still alive."""
+    srv = server(town, environ)
+    names = set(srv.list_sessions("vm-"))
+    if not names:
+        return set()
+    dead = set()
+    for pane in srv.list_panes(("session_name", "pane_dead")):
+        if pane.get("pane_dead") in ("1", 1, True) and pane.get("session_name") in names:
+            dead.add(pane["session_name"])
+    return names - dead
+
+
+def runtime_dir(town: Town, environ: dict | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return os.path.abspath(env.get("VERMAS_RUNTIME_DIR") or town.runtime_dir)
+
+
+def attach_command(town: Town, session: str, environ: dict | None = None) -> list[str]:
+    """The argv a human runs to watch a session."""
+    socket = socket_for(town, environ)
+    return ["tmux", *(["-L", socket] if socket else []), "attach", "-t", session]
