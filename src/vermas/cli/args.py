@@ -50,6 +50,11 @@ class CommandParser(argparse.ArgumentParser):
             group.add_argument("--rig", metavar="RIG", help="act on this rig's ledger")
 
     # argparse hooks -------------------------------------------------------
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse builds a formatter on every add_argument; its default width lookup imports
+        # shutil (~4 ms with bz2/lzma), which every command would pay for nothing.
+        return self.formatter_class(prog=self.prog, width=_terminal_width())
+
     def _print_message(self, message: str, file: IO[str] | None = None) -> None:
         if message:
             stream = self.env.stdout if file is None or file is sys.stdout else self.env.stderr
@@ -68,6 +73,22 @@ class CommandParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}", hint=f"run '{self.prog} --help' for usage")
+
+
+def _terminal_width() -> int:
+    """``shutil.get_terminal_size().columns - 2`` (argparse's default) without importing shutil."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return max(columns - 2, 20)
 
 
 def positive_int(text: str) -> int:

@@ -324,10 +324,24 @@ def _check_files(report: Report, beads_dir: str) -> None:
     if not config.read(beads_dir).get("issue-prefix"):
         report.add(Finding("files", "warning", "config.yaml sets no issue-prefix (new ids use a guessed prefix)",
                            items=["issue-prefix"]))
-    strays = sorted(n for n in os.listdir(beads_dir) if n.startswith(".") and _TEMP_MARK in n)
+    strays = sorted(n for n in os.listdir(beads_dir) if _is_dead_temp(beads_dir, n))
     if strays:
         report.add(Finding("files", "warning", f"{len(strays)} temp file(s) left by interrupted writes",
                            items=strays, fixable=True))
+
+
+def _is_dead_temp(beads_dir: str, name: str) -> bool:
+    """A temp file of an interrupted write: ours (written under the ledger lock) or over an hour old."""
+    import time
+
+    if not (name.startswith(".") and _TEMP_MARK in name):
+        return False
+    if name.startswith((".issues.jsonl.tmp.", ".wisps.jsonl.tmp.")):
+        return True
+    try:
+        return time.time() - os.path.getmtime(os.path.join(beads_dir, name)) > 3600
+    except OSError:
+        return False
 
 
 # -------------------------------------------------------------------- fix

@@ -130,10 +130,9 @@ def replay(events: list[dict], bead_id: str) -> list[tuple[dict, dict]]:
 
 def _apply(state: dict, kind: str, data: dict) -> None:
     if kind == "bead.created":
-        for key in ("title", "description", "issue_type", "priority", "status", "assignee", "labels",
-                    "created_by", "ephemeral"):
-            if key in data and data[key] not in (None, ""):
-                state[key] = data[key]
+        for key, value in data.items():
+            if key not in ("bead_id", "dependencies") and value not in (None, "", []):
+                state[key] = value
         state.setdefault("status", "open")
         if data.get("dependencies"):
             state["dependencies"] = [list(d) for d in data["dependencies"]]

@@ -6,7 +6,6 @@ Port of ``internal/idgen/hash.go`` and ``internal/storage/sqlite/adaptive_length
 
 from __future__ import annotations
 
-import hashlib
 import math
 
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -28,6 +27,8 @@ def _base36(value: int) -> str:
 
 def hash_suffix(title: str, description: str, creator: str, created_ns: int, nonce: int, length: int) -> str:
     """The base36 hash part of an id (``GenerateHashID`` without the prefix)."""
+    import hashlib  # lazily: _hashlib costs ~4 ms of start-up that read commands do not need
+
     content = f"{title}|{description}|{creator}|{created_ns}|{nonce}".encode()
     digest = hashlib.sha256(content).digest()
     value = int.from_bytes(digest[: _BYTES_FOR_LENGTH[length]], "big")

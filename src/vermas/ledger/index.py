@@ -18,7 +18,7 @@ import sqlite3
 from vermas.ledger import schema, timefmt
 
 INDEX_FILE = "vermas-index.db"
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 # Above this many seed issues a transaction recomputes the blocked cache from scratch.
 INCREMENTAL_LIMIT = 400
 
@@ -42,6 +42,8 @@ CREATE TABLE issues (
     is_template INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX issues_assignee ON issues(assignee) WHERE assignee != '';
+CREATE INDEX issues_open_created ON issues(created_ts) WHERE status IN ('open', 'in_progress');
+CREATE INDEX issues_open_priority ON issues(priority, created_ts) WHERE status IN ('open', 'in_progress');
 CREATE TABLE deps (
     issue_id TEXT NOT NULL,
     depends_on_id TEXT NOT NULL,

@@ -41,9 +41,8 @@ def ready(
         where.append("i.status = ?")
         params.append(status)
     else:
-        marks, vals = _in(schema.READY_STATUSES)
-        where.append(f"i.status IN {marks}")
-        params += vals
+        # Spelled exactly like the partial indexes' WHERE so SQLite can walk them in order.
+        where.append(_OPEN)
     if issue_type:
         where.append("i.issue_type = ?")
         params.append(issue_type)
@@ -53,19 +52,31 @@ def ready(
         params += vals
     _common_filters(where, params, assignee=assignee, unassigned=unassigned, priority=priority,
                     labels=labels, label_any=label_any, parent=parent)
-    cutoff = now - 48 * 3600
+    cond = " AND ".join(where)
+    lim = f" LIMIT {int(limit)}" if limit else ""
+    indexed = not status
     if sort == "priority":
-        order = "i.priority, i.created_ts, i.id"
+        sql = f"SELECT i.id FROM issues i WHERE {cond} ORDER BY i.priority, i.created_ts, i.id{lim}"
+        ids = [r[0] for r in conn.execute(sql, params)]
     elif sort == "oldest":
-        order = "i.created_ts, i.id"
+        sql = f"SELECT i.id FROM issues i WHERE {cond} ORDER BY i.created_ts, i.id{lim}"
+        ids = [r[0] for r in conn.execute(sql, params)]
     else:
-        order = (f"CASE WHEN i.created_ts >= {cutoff!r} THEN 0 ELSE 1 END, "
-                 f"CASE WHEN i.created_ts >= {cutoff!r} THEN i.priority END, "
-                 f"CASE WHEN i.created_ts < {cutoff!r} THEN i.created_ts END, i.created_ts, i.id")
-    sql = f"SELECT i.id FROM issues i WHERE {' AND '.join(where)} ORDER BY {order}"
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    return _hydrate(conn, [r[0] for r in conn.execute(sql, params)])
+        # hybrid (bd's default): created in the last 48 h first, by priority; then older ones, oldest first.
+        cutoff = now - 48 * 3600
+        hint = " INDEXED BY issues_open_created" if indexed else ""
+        recent = (f"SELECT i.id FROM issues i{hint} WHERE {cond} AND i.created_ts >= ? "
+                  f"ORDER BY i.priority, i.created_ts, i.id{lim}")
+        ids = [r[0] for r in conn.execute(recent, [*params, cutoff])]
+        remaining = None if not limit else int(limit) - len(ids)
+        if remaining is None or remaining > 0:
+            older = (f"SELECT i.id FROM issues i WHERE {cond} AND (i.created_ts < ? OR i.created_ts IS NULL) "
+                     f"ORDER BY i.created_ts, i.id" + (f" LIMIT {remaining}" if remaining else ""))
+            ids += [r[0] for r in conn.execute(older, [*params, cutoff])]
+    return _hydrate(conn, ids)
+
+
+_OPEN = "i.status IN ('open', 'in_progress')"
 
 
 def blocked(conn: sqlite3.Connection, *, limit: int | None = None) -> list[dict]:

@@ -270,6 +270,7 @@ class Transaction:
             if ledger._conn is None:
                 ledger._conn = index.connect(ledger.index_path)
             ledger._ensure_fresh(locked=True)
+            _remove_dead_temp_files(ledger.dir)
             ledger._conn.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._lock.release()
@@ -817,6 +818,16 @@ def _load(path: str) -> tuple[list[tuple[str, dict]], list[str], bool]:
             seen[obj["id"]] = (line, obj)
         records = list(seen.values())
     return records, foreign, ordered
+
+
+def _remove_dead_temp_files(beads_dir: str) -> None:
+    """Temp files of our JSONL writes left by a killed writer (we hold the lock, so none is live)."""
+    for name in os.listdir(beads_dir):
+        if name.startswith((f".{ISSUES_FILE}.tmp.", f".{WISPS_FILE}.tmp.")):
+            try:
+                os.unlink(os.path.join(beads_dir, name))
+            except FileNotFoundError:
+                pass
 
 
 def _size(path: str) -> int:

@@ -34,7 +34,7 @@ def configure(parser: CommandParser, name: str) -> None:
     lst.add_argument("-n", "--limit", type=non_negative_int, default=50, metavar="N",
                      help="the last N matching events (default 50, 0 = all)")
     lst.add_argument("--jsonl", action="store_true", help="one JSON object per line (for pipes)")
-    lst.add_common(json=True, rig=True)
+    _common(lst)
     lst.set_defaults(handler=run_list)
 
     tail = sub.add_parser("tail", help="follow new events", description=(
@@ -47,7 +47,7 @@ def configure(parser: CommandParser, name: str) -> None:
     tail.add_argument("--timeout", type=float, metavar="SECONDS", help="exit after SECONDS")
     tail.add_argument("--no-follow", action="store_true", help="print the last N and exit")
     tail.add_argument("--jsonl", action="store_true", help="one JSON object per line")
-    tail.add_common(json=True, rig=True)
+    _common(tail)
     tail.set_defaults(handler=run_tail)
 
     replay = sub.add_parser("replay", help="rebuild a bead's history from its events", description=(
@@ -55,12 +55,12 @@ def configure(parser: CommandParser, name: str) -> None:
         "(bead.created, then updates, status changes, closes, labels, dependencies, comments)."))
     replay.add_argument("bead", metavar="BEAD_ID")
     replay.add_argument("--until", metavar="WHEN", help="stop at this time (state as of WHEN)")
-    replay.add_common(json=True, rig=True)
+    replay.add_common(json=True, rig=True)  # replay has no --actor filter: the usual options apply
     replay.set_defaults(handler=run_replay)
 
     stats = sub.add_parser("stats", help="counts by type and actor", description="Event counts by type and actor.")
     _filters(stats)
-    stats.add_common(json=True, rig=True)
+    _common(stats)
     stats.set_defaults(handler=run_stats)
 
 
@@ -70,6 +70,14 @@ def _filters(p: CommandParser) -> None:
     p.add_argument("--actor", metavar="NAME", help="only events by NAME")
     p.add_argument("--since", metavar="WHEN", help="only events at or after WHEN (30m, 2h, 7d, 2026-01-31, RFC 3339)")
     p.add_argument("--bead", metavar="ID", help="only events about this bead")
+
+
+def _common(p: CommandParser) -> None:
+    """The usual common options, except that ``--actor`` is a filter here (see :func:`_filters`)."""
+    group = p.add_argument_group("common options")
+    group.add_argument("--json", action="store_true", help="print JSON instead of text")
+    group.add_argument("--town", metavar="PATH", help="town root (default: $VERMAS_TOWN or search upward)")
+    group.add_argument("--rig", metavar="RIG", help="act on this rig's ledger")
 
 
 def _since(args: Namespace) -> int | None:
