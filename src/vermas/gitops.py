@@ -177,3 +177,171 @@ def commit_all(worktree: str, message: str, *, author: str | None = None) -> str
         args += ["--author", author]
     run(args, cwd=worktree)
     return rev_parse("HEAD", cwd=worktree)
+
+
+# ---------------------------------------------------------------- merge-queue primitives
+def branch_heads(repo: str) -> dict[str, str]:
+    """Every local branch and its commit id, in one ``git for-each-ref`` call."""
+    text = run(["for-each-ref", "--format=%(refname:strip=2) %(objectname)", "refs/heads/"], cwd=repo).stdout
+    heads: dict[str, str] = {}
+    for line in text.splitlines():
+        name, _sep, sha = line.rpartition(" ")
+        if name and sha:
+            heads[name] = sha
+    return heads
+
+
+def commit_exists(repo: str, sha: str) -> bool:
+    """Is ``sha`` a commit present in ``repo``'s object database?"""
+    return bool(sha) and run(["cat-file", "-e", sha + "^{commit}"], cwd=repo, check=False).returncode == 0
+
+
+def is_ancestor(repo: str, ancestor: str, descendant: str) -> bool:
+    """``git merge-base --is-ancestor``: is ``ancestor`` reachable from ``descendant``?"""
+    proc = run(["merge-base", "--is-ancestor", ancestor, descendant], cwd=repo, check=False)
+    if proc.returncode in (0, 1):
+        return proc.returncode == 0
+    raise GitError(f"git merge-base --is-ancestor {ancestor} {descendant} failed: {proc.stderr.strip()}",
+                   stderr=proc.stderr, returncode=proc.returncode)
+
+
+def merge_base(repo: str, a: str, b: str) -> str | None:
+    """The best common ancestor of two commits, or None when they share no history."""
+    proc = run(["merge-base", a, b], cwd=repo, check=False)
+    sha = proc.stdout.strip()
+    return sha if proc.returncode == 0 and sha else None
+
+
+def compare_and_swap(repo: str, ref: str, new: str, old: str, *, message: str = "") -> bool:
+    """Move ``ref`` from ``old`` to ``new`` in one atomic step; False when ``ref`` is no longer at ``old``.
+
+    ``git update-ref <ref> <new> <old>`` locks the ref, checks its value and writes it, so two
+    writers can never both win and a reader never sees a half-moved ref.
+    """
+    args = ["update-ref"] + (["-m", message] if message else []) + [ref, new, old]
+    proc = run(args, cwd=repo, check=False)
+    if proc.returncode == 0:
+        return True
+    current = rev_parse(ref, cwd=repo)
+    if current != old:
+        return False
+    raise GitError(f"git update-ref {ref} failed in {repo}: {proc.stderr.strip()}", args=args,
+                   stderr=proc.stderr, returncode=proc.returncode)
+
+
+def delete_ref(repo: str, ref: str, old: str | None = None) -> bool:
+    """Delete ``ref`` (only if it still points at ``old`` when given); False when it did not."""
+    args = ["update-ref", "-d", ref] + ([old] if old else [])
+    return run(args, cwd=repo, check=False).returncode == 0
+
+
+def worktree_add_detached(repo: str, path: str, commit: str) -> None:
+    """A worktree at ``path`` with a detached HEAD at ``commit`` (no branch is created)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    run(["worktree", "add", "--quiet", "--detach", path, commit], cwd=repo)
+
+
+def abort_in_progress(worktree: str) -> None:
+    """Abort any rebase, merge, cherry-pick or revert left half-done in ``worktree``."""
+    for args in (["rebase", "--abort"], ["merge", "--abort"], ["cherry-pick", "--abort"], ["revert", "--abort"]):
+        run(args, cwd=worktree, check=False)
+
+
+def reset_worktree(worktree: str, commit: str) -> None:
+    """Put ``worktree`` at a detached ``commit`` with no local changes and no untracked files."""
+    abort_in_progress(worktree)
+    run(["checkout", "--quiet", "--force", "--detach", commit], cwd=worktree)
+    run(["clean", "-ffdxq"], cwd=worktree)
+
+
+def conflicted_paths(worktree: str) -> list[str]:
+    """Paths with unresolved conflicts in ``worktree``'s index."""
+    text = run(["diff", "--name-only", "--diff-filter=U", "-z"], cwd=worktree, check=False).stdout
+    return sorted({p for p in text.split("\0") if p})
+
+
+def rebase_onto(worktree: str, onto: str, upstream: str, head: str, *,
+                env: dict[str, str] | None = None) -> tuple[bool, list[str], str]:
+    """Replay ``upstream..head`` onto ``onto`` in ``worktree`` (detached).
+
+    Returns ``(ok, conflicted_paths, detail)``; on a conflict the rebase is aborted and the
+    worktree is left at ``onto``'s parent state by the caller's next reset.
+    """
+    proc = run(["rebase", "--quiet", "--no-autostash", "--onto", onto, upstream, head], cwd=worktree,
+               check=False, env=env)
+    if proc.returncode == 0:
+        return True, [], ""
+    files = conflicted_paths(worktree)
+    detail = (proc.stderr or proc.stdout).strip()
+    abort_in_progress(worktree)
+    return False, files, detail
+
+
+def commit_tree(repo: str, tree: str, parents: list[str], message: str, *,
+                env: dict[str, str] | None = None) -> str:
+    """A new commit object with ``tree`` and ``parents`` (no ref or worktree is touched)."""
+    args = ["commit-tree", tree]
+    for parent in parents:
+        args += ["-p", parent]
+    return run(args, cwd=repo, input=message, env=env).stdout.strip()
+
+
+def tree_of(repo: str, commit: str) -> str:
+    return out(["rev-parse", commit + "^{tree}"], cwd=repo)
+
+
+def commit_meta(repo: str, commit: str) -> dict[str, str]:
+    """Author name, email and date (raw), subject and full message of one commit."""
+    text = run(["show", "-s", "--format=%an%x00%ae%x00%ad%x00%s%x00%B", "--date=raw", commit], cwd=repo).stdout
+    name, email, date, subject, body = (text.split("\0", 4) + [""] * 5)[:5]
+    return {"author_name": name, "author_email": email, "author_date": date, "subject": subject,
+            "message": body.rstrip("\n")}
+
+
+def log_subjects(repo: str, revision_range: str) -> list[tuple[str, str]]:
+    """``(sha, subject)`` of every commit in ``revision_range``, oldest first."""
+    text = run(["log", "--reverse", "--format=%H%x00%s", revision_range], cwd=repo).stdout
+    return [tuple(line.split("\0", 1)) for line in text.splitlines() if "\0" in line]  # type: ignore[misc]
+
+
+def cherry_unmerged(repo: str, upstream: str, head: str) -> list[str]:
+    """Commits of ``head`` with no patch-equivalent in ``upstream`` (``git cherry`` '+' lines)."""
+    text = run(["cherry", upstream, head], cwd=repo).stdout
+    return [line[2:].strip() for line in text.splitlines() if line.startswith("+ ")]
+
+
+def ls_remote(repo: str, remote: str, ref: str, *, timeout: float = GIT_TIMEOUT) -> str | None:
+    """The commit ``ref`` points at on ``remote``, or None when it does not exist there."""
+    text = run(["ls-remote", remote, ref], cwd=repo, timeout=timeout).stdout
+    for line in text.splitlines():
+        sha, _tab, name = line.partition("\t")
+        if name == ref:
+            return sha
+    return None
+
+
+def push(repo: str, remote: str, refspec: str, *, force: bool = False, timeout: float = GIT_TIMEOUT) -> None:
+    """``git push <remote> <refspec>`` (``--force`` only when asked); GitError on rejection."""
+    run(["push", "--quiet", "--porcelain"] + (["--force"] if force else []) + [remote, refspec], cwd=repo,
+        timeout=timeout)
+
+
+def fetch_ref(repo: str, remote: str, branch: str, *, timeout: float = GIT_TIMEOUT) -> str | None:
+    """Fetch ``branch`` from ``remote`` into ``refs/remotes/<remote>/<branch>``; its commit, or None."""
+    local = f"refs/remotes/{remote}/{branch}"
+    proc = run(["fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{branch}:{local}"], cwd=repo, check=False,
+               timeout=timeout)
+    if proc.returncode != 0:
+        return None
+    return rev_parse(local, cwd=repo)
+
+
+def checked_out_by(repo: str, branch: str) -> list[str]:
+    """Worktree paths that have ``branch`` checked out (excluding the bare repository itself)."""
+    ref = f"refs/heads/{branch}"
+    return [w.get("worktree", "") for w in worktrees(repo) if w.get("branch") == ref and "bare" not in w]
+
+
+def detach_head(worktree: str) -> None:
+    """Detach ``worktree``'s HEAD at its current commit, leaving its files and index alone."""
+    run(["checkout", "--quiet", "--detach"], cwd=worktree)

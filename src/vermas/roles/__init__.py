@@ -1,0 +1,6 @@
+"""Deterministic role engines: the refinery (per-rig merge queue); witness and deacon join later.
+
+These are plain Python state machines running as daemons in their own tmux sessions. They
+call LLM agents only where judgment is needed (through the Inspector stage), never to
+decide how to move a branch.
+"""
