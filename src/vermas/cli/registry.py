@@ -69,6 +69,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "nudge": (_C + "nudge", "send a message into an agent's session", "Mail & nudges"),
     "mail": (_C + "mail", "send, read and check mail between agents", "Mail & nudges"),
     "signal": (_C + "signal", "Claude Code hook handlers (stop)", "Agents & runtimes"),
+    # Merge queue & supervision
+    "refinery": (_C + "refinery", "the merge-queue daemon: start, stop, status, queue", "Merge queue & supervision"),
+    "mq": (_C + "mq", "inspect and steer the merge queue: list, status, retry, reject", "Merge queue & supervision"),
     # Getting started
     "demo": (_C + "demo", "run the main job end to end in a temp directory", "Getting started"),
 }
