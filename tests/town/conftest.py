@@ -55,3 +55,50 @@ def tcli(cli, town_root):
     """The in-process CLI with ``VERMAS_TOWN`` pointing at the test town."""
     cli.environ["VERMAS_TOWN"] = town_root
     return cli
+
+
+IDLE_RUNTIME = {"description": "a do-nothing agent for tests (the test plays the agent)", "command": "bash",
+                "args": ["-c", "sleep 3600", "idle-agent"], "prompt_mode": "arg", "ready_delay_ms": 0}
+
+
+@pytest.fixture
+def idle_rig(town_root, rig):
+    """Rig ``app`` whose polecats run a do-nothing agent (runtime ``idle``), so tests play the agent."""
+    from vermas.town.config import write_setting
+
+    settings = Town(town_root).settings_path
+    write_setting(settings, "town-settings", "runtimes.idle", IDLE_RUNTIME)
+    write_setting(settings, "town-settings", "runtime.default", "idle")
+    return rig
+
+
+def create_bead(town_root: str, rig: str, title: str, description: str = "", **fields) -> str:
+    from vermas.ledger.store import Ledger
+
+    with Ledger.open(os.path.join(town_root, rig, ".beads")) as ledger, ledger.transaction("tester") as tx:
+        return tx.create(title, description=description, **fields)["id"]
+
+
+def read_bead(town_root: str, where: str, bead: str) -> dict:
+    from vermas.ledger.store import Ledger
+
+    with Ledger.open(os.path.join(town_root, where, ".beads")) as ledger:
+        return ledger.get(bead)
+
+
+def agent_env(town_root: str, address: str) -> dict:
+    """What an agent session's environment says about identity."""
+    return {"BD_ACTOR": address, "VERMAS_TOWN": town_root}
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)

@@ -57,7 +57,7 @@ def test_from_cwd_detects_role_by_directory(tmp_path):
 def test_session_env_carries_identity(tmp_path):
     env = identity.session_env(str(tmp_path), Agent("polecat", "app", "nux"), bead="ap-1", runtime="sim")
     assert env["BD_ACTOR"] == "app/polecats/nux"
-    assert env["GT_ROLE"] == "polecat"
+    assert env["GT_ROLE"] == "app/polecats/nux" and env["VERMAS_ROLE"] == "polecat"
     assert env["GT_RIG"] == "app"
     assert env["GT_POLECAT"] == "nux"
     assert env["BEAD_ID"] == "ap-1"

@@ -72,14 +72,12 @@ class Agent:
 
     @property
     def session(self) -> str:
-        """The tmux session name (``vm-<rig>-<name>`` for polecats)."""
-        if self.role in TOWN_ROLES:
-            return SESSION_PREFIX + self.role
-        if self.role in RIG_SINGLETONS:
-            return f"{SESSION_PREFIX}{self.rig}-{self.role}"
-        if self.role == "crew":
-            return f"{SESSION_PREFIX}{self.rig}-crew-{self.name}"
-        return f"{SESSION_PREFIX}{self.rig}-{self.name}"
+        """The tmux session name (``vm-<rig>-<name>`` for polecats; see :mod:`vermas.runtime.naming`)."""
+        if self.role == "overseer":
+            return SESSION_PREFIX + "overseer"
+        from vermas.runtime.naming import session_for_address
+
+        return session_for_address(self.address)
 
     @property
     def git_author(self) -> str:
@@ -211,7 +209,8 @@ def session_env(town_root: str, agent: Agent, *, bead: str | None = None, runtim
     """The identity environment of an agent's session (seeds + Gas Town names)."""
     env = {
         "BD_ACTOR": agent.address,
-        "GT_ROLE": agent.role,
+        "GT_ROLE": agent.address,  # Gas Town's form; the bare role is VERMAS_ROLE
+        "VERMAS_ROLE": agent.role,
         "VERMAS_TOWN": town_root,
         "GT_ROOT": town_root,
         "GT_SESSION": agent.session,

@@ -52,3 +52,50 @@ def attach_command(town: Town, session: str, environ: dict | None = None) -> lis
     """The argv a human runs to watch a session."""
     socket = socket_for(town, environ)
     return ["tmux", *(["-L", socket] if socket else []), "attach", "-t", session]
+
+
+def provider(town: Town, environ: dict | None = None, rig: str | None = None):
+    """The runtime provider for this town's agents (tmux on the town's socket, runtime dir, user runtimes)."""
+    from vermas.runtime.providers import get_provider
+
+    config = town_config(town, rig, environ=environ)
+    return get_provider(None, socket=socket_for(town, environ), runtime_dir=runtime_dir(town, environ),
+                        runtimes=config.user_runtimes(), environ=dict(os.environ if environ is None else environ),
+                        town=town.root)
+
+
+def runtime_spec(town: Town, name: str, rig: str | None = None, environ: dict | None = None):
+    """The :class:`RuntimeSpec` called ``name`` (presets + user-defined); exit 3 when unknown."""
+    from vermas.runtime.presets import get_runtime
+
+    return get_runtime(name, town_config(town, rig, environ=environ).user_runtimes())
+
+
+def start_agent(town: Town, agent, *, runtime: str, workdir: str, prompt: str | None, env: dict,
+                environ: dict | None = None, wait_ready: bool = True, timeout: float = 60.0,
+                role_text: str | None = None) -> dict:
+    """Start ``agent``'s session through the runtime provider (a dead leftover session is cleared first)."""
+    from vermas.runtime.errors import SessionExistsError
+    from vermas.runtime.providers import StartRequest
+
+    prov = provider(town, environ, agent.rig)
+    spec = runtime_spec(town, runtime, agent.rig, environ)
+    status = prov.status(agent.session)
+    if status["exists"]:
+        if status["alive"]:
+            raise SessionExistsError(f"{agent.address} already has a running session ({agent.session})",
+                                     hint=f"attach: {' '.join(attach_command(town, agent.session, environ))}")
+        prov.stop(agent.session)
+    request = StartRequest(session=agent.session, workdir=workdir, runtime=spec, address=agent.address,
+                           town=town.root, bead=env.get("BEAD_ID"), env=env, initial_prompt=prompt, role=agent.role,
+                           role_text=role_text)
+    return prov.start(request, wait=wait_ready, timeout=timeout)
+
+
+def stop_agent(town: Town, session: str, environ: dict | None = None) -> bool:
+    """Stop a session (and its process group); False when it was not there."""
+    return provider(town, environ).stop(session)
+
+
+def is_running(town: Town, session: str, environ: dict | None = None) -> bool:
+    return provider(town, environ).is_running(session)
