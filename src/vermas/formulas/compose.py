@@ -192,8 +192,7 @@ def _advise(steps: list[Step], rules: list[AdviceRule], original: set[str], sour
             before[0].needs = list(step.needs)
             for prev, nxt in itertools.pairwise(before):
                 nxt.needs.append(prev.id)
-            if before[-1].id not in step.needs:
-                step.needs.append(before[-1].id)
+            step.needs = [before[-1].id]
         for i, extra in enumerate(after):
             extra.needs.append(step.id if i == 0 else after[i - 1].id)
         out += [*before, step, *after]

@@ -199,7 +199,10 @@ def load(ledger: Ledger, ref: str) -> Molecule:
 
 
 def _blocked_ids(ledger: Ledger, ids: list[str]) -> set[str]:
-    return {i for i in ids if ledger.is_blocked(i)}
+    from vermas.ledger import index
+
+    conn = ledger.conn  # one freshness check, not one per step
+    return {i for i in ids if index.is_blocked(conn, i)}
 
 
 def molecules(ledger: Ledger, *, include_closed: bool = False, ephemeral: bool | None = None) -> list[dict]:

@@ -140,6 +140,8 @@ def run_show(env: Environment, args: Namespace) -> int:
 
     lookup = make_lookup(env, args)
     formula, resolver = load_formula(lookup, args.formula)
+    if formula.type in ("expansion", "aspect"):
+        return _show_fragment(env, args, formula)
     proto = cook(formula, resolver, runtime=False, preset=args.preset, weave_aspects=args.weave_aspects)
     vars_info = {name: {"description": v.description, "required": v.required, "default": v.default,
                         **({"enum": v.enum} if v.enum else {}), **({"pattern": v.pattern} if v.pattern else {})}
@@ -196,6 +198,37 @@ def run_show(env: Environment, args: Namespace) -> int:
         env.write(f"{indent}{step.key}: {step.title}{extra}{needs}")
     for warning in proto.warnings:
         env.warn(warning.format())
+    return 0
+
+
+def _show_fragment(env: Environment, args: Namespace, formula) -> int:
+    """Expansion and aspect formulas are not cooked alone: show their templates or advice."""
+    from vermas.formulas.validate import validate
+
+    problems = [d for d in validate(formula) if d.level == "error"] + [w for w in formula.warnings]
+    templates = [{"id": t.id, "title": t.title, "needs": t.needs, "description": t.description,
+                  **({"acceptance": t.acceptance} if t.acceptance else {})} for t in formula.template]
+    advice = [{"target": a.target, "before": [s.id for s in a.before], "after": [s.id for s in a.after]}
+              for a in formula.advice]
+    data = {"name": formula.name, "type": formula.type, "version": formula.version, "path": formula.path,
+            "origin": formula.origin, "description": formula.description, "template": templates, "advice": advice,
+            "pointcuts": formula.pointcuts, "problems": [d.as_dict() for d in problems]}
+    if args.json:
+        env.print_json(data)
+        return 0
+    env.write(f"{formula.name}  ({formula.type}, version {formula.version}, {formula.origin})")
+    env.write(f"  file: {formula.path}")
+    if formula.description:
+        env.write(f"  {formula.description.strip().splitlines()[0]}")
+    for t in templates:
+        needs = f"  ← {', '.join(t['needs'])}" if t["needs"] else "  ← (the target's needs)"
+        env.write(f"  {t['id']}: {t['title']}{needs}")
+    for a in advice:
+        env.write(f"  advice on {a['target']}: before {a['before'] or '-'}, after {a['after'] or '-'}")
+    if formula.pointcuts:
+        env.write(f"  pointcuts: {', '.join(formula.pointcuts)}")
+    for problem in problems:
+        (env.warn if problem.level == "warning" else env.error)(problem.format())
     return 0
 
 
