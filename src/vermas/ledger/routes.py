@@ -80,7 +80,7 @@ class Rig:
 def parse_routes(text: str) -> list[Route]:
     """Routes from the text of a ``routes.jsonl`` (bad lines skipped, as bd does)."""
     routes: list[Route] = []
-    for raw in text.splitlines():
+    for raw in text.split("\n"):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -222,14 +222,18 @@ def beads_dir_for_id(issue_id: str, beads_dir: str | None, town_root: str | None
 
 # -------------------------------------------------------------------- rigs
 def rigs(town_root: str) -> list[Rig]:
-    """Every rig the town's ``routes.jsonl`` names (the town itself appears as ``"."``)."""
+    """Every ledger the town's ``routes.jsonl`` names, once each (the town itself appears as ``"."``).
+
+    When several prefixes route to one path (``hq-`` and ``hq-cv-``), the first names the rig.
+    """
     town_beads = os.path.join(town_root, BEADS_DIR_NAME)
     out: list[Rig] = []
     seen: set[str] = set()
     for route in load_routes(town_beads):
-        if route.prefix in seen:
+        key = os.path.normpath(route.path)
+        if key in seen:
             continue
-        seen.add(route.prefix)
+        seen.add(key)
         out.append(Rig(route.rig_name, route.prefix.rstrip("-"), route.path,
                        route_target(route, town_root, town_beads)))
     return out
