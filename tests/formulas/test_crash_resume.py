@@ -74,8 +74,9 @@ def test_sigkill_at_various_steps_then_resume(ledger, lookup_for, tmp_path):
     reported: set[str] = set()
     for kill_after in (1, 9, 40, 77, 120):
         proc = start_driver(ledger.dir, root)
-        lines = read_until(proc, lambda ls, k=kill_after: len(reported | {x[5:] for x in ls if x.startswith("done ")})
-                           >= k)
+        seen = set(reported)
+        lines = read_until(proc, lambda ls, k=kill_after, seen=seen: len(
+            seen | {x[5:] for x in ls if x.startswith("done ")}) >= k)
         kill(proc)
         reported |= {line[5:] for line in lines if line.startswith("done ")}
         state = current(cwd, root)
