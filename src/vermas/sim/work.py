@@ -1,0 +1,108 @@
+"""Hooked work for the simulated agent: find the bead, read its steps, commit.
+
+**Finding the bead.** The hook command (default ``vermas hook --json``; ``--hook-cmd`` or
+``$VERMAS_SIM_HOOK_CMD`` override it, ``none`` disables it) must print a JSON object whose
+``"bead"`` member is the hooked issue (bd's JSON: ``id``, ``title``, ``description``, …) or
+``null``. It runs in the agent's working directory with the agent's environment.
+
+**Instructions.** Fenced blocks tagged ``sim`` in the bead's ``description``, ``design``,
+``notes`` and ``acceptance_criteria`` (in that order; several blocks concatenate)::
+
+    ```sim
+    # comments and blank lines are skipped
+    printf 'def f():\\n    return 1\\n' > mod.py
+    python -m pytest -q \\
+        tests/test_mod.py          # a trailing backslash continues a step
+    ```
+
+Each step is one Bash tool call (``bash -c`` in the worktree, PreToolUse/PostToolUse hooks
+around it). A ``sim-wrong`` block is the alternative the ``wrong-solution`` fault runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+
+FIELDS = ("description", "design", "notes", "acceptance_criteria")
+DISABLED = ("", "-", "none", "off")
+_FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*([A-Za-z0-9_-]+)?[^\n]*\n(.*?)^\1?\2[ \t]*$", re.M | re.S)
+
+
+def find_bead(hook_cmd: str, *, cwd: str, env: dict, timeout: float = 30.0) -> tuple[dict | None, str | None]:
+    """``(bead, None)`` or ``(None, None)`` when nothing is hooked, ``(None, error)`` on failure."""
+    if hook_cmd.strip().lower() in DISABLED:
+        return None, None
+    try:
+        argv = shlex.split(hook_cmd)
+    except ValueError as exc:
+        return None, f"bad hook command {hook_cmd!r}: {exc}"
+    try:
+        proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return None, f"hook command failed to run: {exc}"
+    if proc.returncode != 0:
+        return None, f"hook command exited {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-300:]}"
+    try:
+        data = json.loads(proc.stdout)
+    except ValueError:
+        return None, f"hook command printed no JSON: {proc.stdout.strip()[:200]!r}"
+    if not isinstance(data, dict) or "bead" not in data:
+        return None, "hook command JSON has no 'bead' member"
+    bead = data["bead"]
+    if bead is None:
+        return None, None
+    if not isinstance(bead, dict) or not bead.get("id"):
+        return None, "hook command's 'bead' is not an issue object with an id"
+    return bead, None
+
+
+def blocks(bead: dict, tag: str = "sim") -> list[str]:
+    """The steps of every ``tag`` fenced block in the bead, in field order."""
+    steps: list[str] = []
+    for field in FIELDS:
+        text = bead.get(field)
+        if not isinstance(text, str):
+            continue
+        for match in _FENCE.finditer(text):
+            if (match.group(3) or "") == tag:
+                steps += parse_steps(match.group(4))
+    return steps
+
+
+def parse_steps(body: str) -> list[str]:
+    steps: list[str] = []
+    current = ""
+    for raw in body.split("\n"):
+        line = raw.rstrip()
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if line.endswith("\\"):
+            current += line + "\n"
+            continue
+        current += line
+        if current.strip():
+            steps.append(current.strip())
+        current = ""
+    if current.strip():
+        steps.append(current.strip())
+    return steps
+
+
+def commit_command(bead: dict) -> str:
+    message = f"{bead.get('id')}: {bead.get('title') or 'work'}"
+    return f"git add -A && git commit -q -m {shlex.quote(message)}"
+
+
+def has_changes(cwd: str) -> bool | None:
+    """True/False for a git worktree with/without changes; None when ``cwd`` is not a git worktree."""
+    try:
+        proc = subprocess.run(["git", "status", "--porcelain"], cwd=cwd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    return bool(proc.stdout.strip())
