@@ -188,7 +188,7 @@ class Kit:
             return queries.list_issues(ledger.conn, status=status, issue_type=("merge-request",),
                                        include_ephemeral=True)
 
-    def refinery(self, **kwargs):  # noqa: ANN201 - vermas.roles.refinery.engine.Refinery
+    def refinery(self, **kwargs):
         from vermas.roles.refinery.engine import Refinery
 
         return Refinery(self.town, self.rig, **kwargs)
@@ -211,7 +211,7 @@ def kit(tmp_path) -> Kit:
     return k
 
 
-def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05, message: str = "condition"):  # noqa: ANN001,ANN201
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05, message: str = "condition"):
     """Poll ``predicate`` until it returns something truthy (generous timeout for a loaded machine)."""
     deadline = time.monotonic() + timeout
     while True:

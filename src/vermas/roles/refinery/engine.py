@@ -500,8 +500,10 @@ class Refinery:
         for entry in list(plan["pr"]):
             if entry.get("url") is not None:
                 continue
+            source = self.ledger.find(entry["source"]) if entry.get("source") else None
+            title = str((source or {}).get("title") or entry.get("title", ""))
             values = {"branch": entry["branch"], "target": plan["target"], "mr": entry["mr"],
-                      "source": entry.get("source", ""), "title": entry.get("title", ""), "rig": self.home.rig_name,
+                      "source": entry.get("source", ""), "title": title, "rig": self.home.rig_name,
                       "commit": entry["head"], "worker": entry.get("worker", ""),
                       "body": f"Merge request {entry['mr']} for {entry.get('source', '')} from "
                               f"{entry.get('worker', '')}; gates passed at {entry['head'][:12]}."}
