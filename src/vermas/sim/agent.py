@@ -251,8 +251,8 @@ class Agent:
                     return
                 for context in outcome.contexts:
                     self._add_context("UserPromptSubmit", context)
-            self._turn(text, origin=origin)
-            if self.interrupt.is_set() or self.hooks is None:
+            acted = self._turn(text, origin=origin)
+            if self.interrupt.is_set() or self.hooks is None or not acted:
                 return
             active = False
             for _ in range(MAX_STOP_CONTINUATIONS):
@@ -274,13 +274,15 @@ class Agent:
             self.busy.clear()
             self.screen.clear_status()
 
-    def _turn(self, text: str | None, *, origin: str) -> None:
+    def _turn(self, text: str | None, *, origin: str) -> bool:
+        """Act on a prompt (or, at startup, on the hook alone); False when there was nothing to do."""
         if text is not None and origin == "prompt" and text.startswith("/"):
             self._slash(text)
-            return
+            return True
         if self.faults.slow and not self._sleep(self.faults.slow):
-            return
-        self._check_hook(origin)
+            return True
+        worked = self._check_hook(origin)
+        return worked or text is not None
 
     def _slash(self, text: str) -> None:
         name, _, arg = text.strip().partition(" ")
@@ -306,26 +308,29 @@ class Agent:
         else:
             self.screen.line(f"⏺ Unknown command {name} (try /status, /busy N, /bash CMD, /context, /exit)")
 
-    def _check_hook(self, origin: str) -> None:
+    def _check_hook(self, origin: str) -> bool:
+        """GUPP: if my hook has work, run it. True when there was hooked work to act on."""
         if self.faults.ignore_hook:
-            self.screen.line("⏺ OK.")
-            return
+            if origin != "startup":
+                self.screen.line("⏺ OK.")
+            return False
         if self.hook_cmd.strip().lower() in work.DISABLED:
             if origin != "startup":
                 self.screen.line("⏺ Received (no hook command configured).")
-            return
+            return False
         bead, error = work.find_bead(self.hook_cmd, cwd=self.cwd, env=self.env)
         if error:
             self.screen.line(f"⏺ Could not check my hook: {error}")
-            self.transcript.event("hook_error", error=error)
-            return
+            self.transcript.event("hook_error", hook="gupp", error=error)
+            return False
         if bead is None:
             self.screen.line("⏺ Nothing on my hook. Waiting for instructions.")
-            return
+            return False
         if bead["id"] in self.done_beads:
             self.screen.line(f"⏺ {bead['id']} is already done; waiting.")
-            return
+            return False
         self._work(bead)
+        return True
 
     # ------------------------------------------------------------------ hooked work
     def _work(self, bead: dict) -> None:
@@ -473,4 +478,4 @@ class Agent:
         for error in outcome.errors:
             if error:
                 self.screen.line(f"  ⎿ {outcome.event} hook error: {error}")
-                self.transcript.event("hook_error", event=outcome.event, error=error)
+                self.transcript.event("hook_error", hook=outcome.event, error=error)
