@@ -62,7 +62,8 @@ def base_argv(socket: str | None) -> list[str]:
 
 
 def run_tmux(args: list[str], *, socket: str | None, input: bytes | None = None, check: bool = True,
-             timeout: float = DEFAULT_TIMEOUT, escape: bool = True) -> subprocess.CompletedProcess:
+             timeout: float = DEFAULT_TIMEOUT, escape: bool = True,
+             env: dict | None = None) -> subprocess.CompletedProcess:
     """Run one tmux invocation (possibly several ``;``-separated commands); bytes in, bytes out.
 
     ``args`` elements that are exactly ``";"`` separate tmux commands; every other element
@@ -71,7 +72,7 @@ def run_tmux(args: list[str], *, socket: str | None, input: bytes | None = None,
     """
     argv = [*base_argv(socket)] + [a if (a == ";" or not escape) else escape_argument(a) for a in args]
     try:
-        proc = subprocess.run(argv, input=input, capture_output=True, timeout=timeout,
+        proc = subprocess.run(argv, input=input, capture_output=True, timeout=timeout, env=env,
                               stdin=None if input is not None else subprocess.DEVNULL)
     except subprocess.TimeoutExpired as exc:
         raise TmuxError(f"tmux {args[0] if args else ''} timed out after {timeout:.0f}s",

@@ -27,9 +27,11 @@ class Server:
         return f"Server(socket={self.socket!r})"
 
     # ------------------------------------------------------------------ plumbing
-    def cmd(self, *args: str, input: bytes | None = None, check: bool = True, timeout: float = 15.0) -> str:
+    def cmd(self, *args: str, input: bytes | None = None, check: bool = True, timeout: float = 15.0,
+            env: dict | None = None) -> str:
         """Run tmux with ``args`` on this server; return stdout as text."""
-        return decode(run_tmux(list(args), socket=self.socket, input=input, check=check, timeout=timeout).stdout)
+        return decode(run_tmux(list(args), socket=self.socket, input=input, check=check, timeout=timeout,
+                               env=env).stdout)
 
     def run(self, *args: str, input: bytes | None = None, timeout: float = 15.0) -> subprocess.CompletedProcess:
         """Run tmux without raising; the caller inspects ``returncode``."""
@@ -87,7 +89,9 @@ class Server:
         args += ["--", *command]
         if remain_on_exit:
             args += [";", "set-option", "-w", "-t", f"={name}:", "remain-on-exit", "on"]
-        self.cmd(*args)
+        # tmux gives a new session the *client's* PATH, whatever -e says: run the client with it.
+        client_env = {**os.environ, "PATH": env["PATH"]} if "PATH" in env else None
+        self.cmd(*args, env=client_env)
         session = self.session(name)
         if env and not modern:
             for key, value in env.items():
