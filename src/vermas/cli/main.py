@@ -23,6 +23,10 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     try:
         rest = _take_global_options(args_in, env)
+        if env.environ.get("VERMAS_SESSION"):  # an agent session: this call is a heartbeat
+            from vermas.town.heartbeat import touch
+
+            touch(env.environ, rest)
         if not rest or rest[0] in ("-h", "--help", "help"):
             if len(rest) > 1 and rest[0] == "help":
                 return main([rest[1], "--help"], env)

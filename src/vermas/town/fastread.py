@@ -15,12 +15,26 @@ import os
 _FILES = ("issues.jsonl", "wisps.jsonl")
 
 
+_cache: dict[str, tuple[tuple[int, int, int], bytes]] = {}
+
+
 def _read(path: str) -> bytes:
+    """The file's bytes; re-read only when its (inode, size, mtime) changed since the last read."""
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        st = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
         return b""
+    key = (st.st_ino, st.st_size, st.st_mtime_ns)
+    hit = _cache.get(path)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return b""
+    _cache[path] = (key, data)
+    return data
 
 
 def _line_at(data: bytes, pos: int) -> bytes:

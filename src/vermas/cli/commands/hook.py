@@ -14,44 +14,54 @@ if TYPE_CHECKING:
 
 
 def configure(parser: CommandParser, name: str) -> None:
+    # One parser, no subparsers: agents run 'vermas hook --json' on every start, and each
+    # argparse parser costs milliseconds of gettext lookups.
     parser.description = ("Show the work on an agent's hook (yours by default: $BD_ACTOR, else your directory). "
                           "A hook is the .beads/.hook-<agent> file (bead:<id>) plus the bead itself "
                           "(status=hooked, assignee=<agent>).")
-    parser.epilog = """examples:
+    parser.epilog = """actions:
+  show [AGENT]              show a hook (the default)
+  set AGENT BEAD            hook a bead (or bead:<id> / mail:<id>) without starting a session
+  clear [AGENT]             empty a hook; the bead goes back to open (--keep-bead leaves it)
+  attach MAIL_ID [AGENT]    put a mail (a handoff) on a hook
+
+examples:
   vermas hook                                  # HOOKED: ap-x7k Add login page
   vermas hook --json                           # {"agent", "bead", "molecule", "hook", ...}
-  vermas hook --agent app/polecats/nux
+  vermas hook show app/polecats/nux
   vermas hook set app/polecats/nux ap-x7k      # hook without starting anything (sling starts)
   vermas hook attach hq-3f1                    # put a mail (a handoff) on your hook
   vermas hook clear app/polecats/nux           # take the work off (bead back to open)
 """
+    parser.add_argument("action", nargs="?", default="show", choices=("show", "set", "clear", "attach"),
+                        help="show (default), set, clear or attach")
+    parser.add_argument("operands", nargs="*", metavar="ARG", help="the action's arguments (see below)")
     parser.add_argument("--agent", metavar="ADDR", help="whose hook (default: you)")
+    parser.add_argument("--force", action="store_true", help="set: take the bead from another agent (needs --reason)")
+    parser.add_argument("--reason", help="set: why (recorded on the bead)")
+    parser.add_argument("--keep-bead", action="store_true", help="clear: only remove the hook file")
     parser.add_common(json=True)
-    parser.set_defaults(handler=run_show)
-    sub = parser.add_subparsers(dest="subcommand", title="subcommands")
-    sub.required = False
-    show = sub.add_parser("show", help="show a hook (the default)", description="Show an agent's hook.")
-    show.add_argument("agent_pos", nargs="?", metavar="AGENT")
-    show.add_common(json=True)
-    show.set_defaults(handler=run_show)
-    st = sub.add_parser("set", help="hook a bead to an agent", description="Hook a bead (or bead:<id>) to an agent "
-                                                                          "without starting a session.")
-    st.add_argument("agent_pos", metavar="AGENT")
-    st.add_argument("ref", metavar="BEAD", help="bead id, or bead:<id> / mail:<id>")
-    st.add_argument("--force", action="store_true", help="take the bead from another agent (needs --reason)")
-    st.add_argument("--reason", help="why (recorded on the bead)")
-    st.add_common(json=True)
-    st.set_defaults(handler=run_set)
-    cl = sub.add_parser("clear", help="empty a hook", description="Empty an agent's hook.")
-    cl.add_argument("agent_pos", nargs="?", metavar="AGENT")
-    cl.add_argument("--keep-bead", action="store_true", help="only remove the hook file; leave the bead as it is")
-    cl.add_common(json=True)
-    cl.set_defaults(handler=run_clear)
-    at = sub.add_parser("attach", help="hook a mail message (handoff)", description="Put a mail on a hook.")
-    at.add_argument("message", metavar="MAIL_ID")
-    at.add_argument("agent_pos", nargs="?", metavar="AGENT")
-    at.add_common(json=True)
-    at.set_defaults(handler=run_attach)
+    parser.set_defaults(handler=run)
+
+
+def run(env: Environment, args: Namespace) -> int:
+    from vermas.errors import UsageError
+
+    wanted = {"show": (0, 1), "set": (2, 2), "clear": (0, 1), "attach": (1, 2)}[args.action]
+    if not wanted[0] <= len(args.operands) <= wanted[1]:
+        usage = {"show": "[AGENT]", "set": "AGENT BEAD", "clear": "[AGENT]", "attach": "MAIL_ID [AGENT]"}
+        raise UsageError(f"'vermas hook {args.action}' takes {usage[args.action]}",
+                         hint="run 'vermas hook --help' for the actions")
+    ops = list(args.operands)
+    if args.action == "set":
+        args.agent_pos, args.ref = ops
+    elif args.action == "attach":
+        args.message = ops[0]
+        args.agent_pos = ops[1] if len(ops) > 1 else None
+    else:
+        args.agent_pos = ops[0] if ops else None
+    handler = {"show": run_show, "set": run_set, "clear": run_clear, "attach": run_attach}[args.action]
+    return handler(env, args)
 
 
 def _who(env: Environment, args: Namespace, *, what: str):
