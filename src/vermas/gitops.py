@@ -242,9 +242,35 @@ def worktree_add_detached(repo: str, path: str, commit: str) -> None:
 
 
 def abort_in_progress(worktree: str) -> None:
-    """Abort any rebase, merge, cherry-pick or revert left half-done in ``worktree``."""
-    for args in (["rebase", "--abort"], ["merge", "--abort"], ["cherry-pick", "--abort"], ["revert", "--abort"]):
+    """Abort any rebase, merge, cherry-pick or revert left half-done in ``worktree``.
+
+    ``--quit`` after ``--abort`` drops sequencer state that a killed process left too broken to abort.
+    """
+    git_dir = git_dir_of(worktree)
+    markers = ("rebase-merge", "rebase-apply", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "sequencer")
+    if not any(os.path.exists(os.path.join(git_dir, m)) for m in markers):
+        return
+    for args in (["rebase", "--abort"], ["rebase", "--quit"], ["merge", "--abort"], ["cherry-pick", "--abort"],
+                 ["cherry-pick", "--quit"], ["revert", "--abort"], ["revert", "--quit"]):
         run(args, cwd=worktree, check=False)
+
+
+def git_dir_of(worktree: str) -> str:
+    """The (per-worktree) git directory of ``worktree``, absolute."""
+    return out(["rev-parse", "--absolute-git-dir"], cwd=worktree)
+
+
+def remove_stale_lock(path: str) -> bool:
+    """Delete a git ``*.lock`` file left by a killed git process; True when one was removed.
+
+    Call only where no live git process can be using it (e.g. the refinery's own worktree or
+    a ref it alone moves, while holding the refinery lock).
+    """
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def reset_worktree(worktree: str, commit: str) -> None:

@@ -134,6 +134,7 @@ class Refinery:
             return None
         if kill_leftover_gate(int(attempt.get("gate_pgid") or 0), str(attempt.get("gate_marker") or "")):
             self.log(f"recovery: killed leftover gate process group {attempt['gate_pgid']}")
+        self._clear_stale_locks(attempt)
         phase = attempt.get("phase")
         plan = attempt.get("plan")
         self.log(f"recovery: attempt {attempt['id']} was in phase {phase} for {', '.join(attempt.get('mrs', []))}")
@@ -147,6 +148,39 @@ class Refinery:
         if phase == "outcomes" and plan:
             return self._replay(attempt, plan, "outcomes resumed")
         return self._discard(attempt, f"recovered: interrupted while {phase}; requests re-queued")
+
+    def _clear_stale_locks(self, attempt: dict) -> None:
+        """Remove git lock files a killed refinery left on what only it touches.
+
+        The refinery's worktree index and HEAD, the target ref it was moving, and the merged
+        branches it was deleting. We hold the refinery lock, so no other refinery uses them.
+        """
+        worktree = self.home.worktree
+        if os.path.isfile(os.path.join(worktree, ".git")):
+            try:
+                git_dir = gitops.git_dir_of(worktree)
+            except gitops.GitError:
+                git_dir = os.path.join(self.home.repo, "worktrees", os.path.basename(worktree))
+            for name in ("index.lock", "HEAD.lock"):
+                if gitops.remove_stale_lock(os.path.join(git_dir, name)):
+                    self.log(f"recovery: removed stale {name} of the refinery worktree")
+        plan = attempt.get("plan") or {}
+        head_ref = gitops.run(["symbolic-ref", "-q", "HEAD"], cwd=self.home.repo, check=False).stdout.strip()
+        if head_ref == f"refs/heads/{attempt.get('target')}" and \
+                gitops.remove_stale_lock(os.path.join(self.home.repo, "HEAD.lock")):
+            self.log("recovery: removed the stale HEAD.lock of the rig repository (HEAD follows the target)")
+        merged = plan.get("merged", []) + plan.get("already", [])
+        if merged and attempt.get("phase") == "outcomes" and \
+                gitops.remove_stale_lock(os.path.join(self.home.repo, "packed-refs.lock")):
+            self.log("recovery: removed the stale packed-refs.lock left by an interrupted branch deletion")
+        branches = [attempt.get("target")] + [i.get("branch") for i in merged]
+        heads = os.path.realpath(os.path.join(self.home.repo, "refs", "heads"))
+        for branch in branches:
+            if not branch:
+                continue
+            path = os.path.realpath(os.path.join(heads, branch + ".lock"))
+            if path.startswith(heads + os.sep) and gitops.remove_stale_lock(path):
+                self.log(f"recovery: removed stale lock of refs/heads/{branch}")
 
     def _replay(self, attempt: dict, plan: dict, note: str) -> dict:
         self.journal.update(phase="outcomes")

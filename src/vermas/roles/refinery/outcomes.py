@@ -144,9 +144,10 @@ class Outcomes:
         for path in gitops.checked_out_by(repo, branch):
             if path and os.path.isdir(path):
                 gitops.detach_head(path)
-        if gitops.delete_ref(repo, f"refs/heads/{branch}", head):
+        proc = gitops.run(["update-ref", "-d", f"refs/heads/{branch}", head], cwd=repo, check=False)
+        if proc.returncode == 0:
             return "deleted"
-        self.log(f"branch {branch} could not be deleted (it moved meanwhile)")
+        self.log(f"branch {branch} could not be deleted: {proc.stderr.strip().splitlines()[0] if proc.stderr else ''}")
         return "kept"
 
     # ------------------------------------------------------------------- rework
