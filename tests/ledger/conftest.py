@@ -39,3 +39,13 @@ def file_ids(path: str) -> list[str]:
 
     with open(path, encoding="utf-8") as fh:
         return [json.loads(line)["id"] for line in fh if line.strip()]
+
+
+def read_bytes(path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def read_text(path) -> str:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return fh.read()

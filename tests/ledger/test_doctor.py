@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from tests.ledger.conftest import JSONL_FIXTURES
+from tests.ledger.conftest import JSONL_FIXTURES, read_bytes, read_text
 from vermas.ledger import codec, doctor
 from vermas.ledger.store import Ledger
 
@@ -42,7 +42,7 @@ def test_malformed_and_duplicate_lines_are_quarantined_verbatim(ledger):
 
     fixed = doctor.fix(ledger.dir)
     assert fixed.errors == 0
-    side = open(ledger.issues_path + doctor.QUARANTINE_SUFFIX, encoding="utf-8").read()
+    side = read_text(ledger.issues_path + doctor.QUARANTINE_SUFFIX)
     assert garbage in side and "[1,2,3]" in side and codec.encode_issue(older) in side
     reopened = Ledger.open(ledger.dir)
     assert reopened.get(a["id"])["title"] == "a"  # the newer copy kept
@@ -64,7 +64,7 @@ def test_fix_fills_missing_timestamps_and_leaves_other_inconsistencies(tmp_path)
     (beads / "issues.jsonl").write_text("".join(codec.encode_issue(codec.canonical(x)) + "\n" for x in lines))
     (beads / "config.yaml").write_text("issue-prefix: x\n")
     report = doctor.fix(str(beads))
-    issues = {json.loads(x)["id"]: json.loads(x) for x in open(beads / "issues.jsonl")}
+    issues = {json.loads(x)["id"]: json.loads(x) for x in read_text(beads / "issues.jsonl").split("\n")[:-1]}
     assert issues["x-1"]["deleted_at"] == "2026-01-02T00:00:00Z"
     assert issues["x-2"]["closed_at"] == "2026-01-02T00:00:00Z"
     assert issues["x-3"]["deleted_at"] and issues["x-4"]["closed_at"]  # reported, not changed
@@ -89,20 +89,21 @@ def test_cycles_dangling_deps_and_prefix_mismatch_are_reported(ledger, tmp_path)
     assert found["dangling-deps"][0].items == [f"{a} → t-ghost (blocks)"]
     assert found["prefix-mismatch"][0].items == ["other-1"]
     assert report.errors == 1  # the cycle; nothing to fix automatically
-    before = open(ledger.issues_path, "rb").read()
+    before = read_bytes(ledger.issues_path)
     doctor.fix(ledger.dir)
-    assert open(ledger.issues_path, "rb").read() == before
+    assert read_bytes(ledger.issues_path) == before
 
 
 def test_fix_resorts_and_removes_dead_temp_files_and_damaged_index(ledger):
     with ledger.transaction("me") as tx:
         for n in range(3):
             tx.create(f"i{n}")
-    lines = open(ledger.issues_path, encoding="utf-8").read().split("\n")[:-1]
+    lines = read_text(ledger.issues_path).split("\n")[:-1]
     with open(ledger.issues_path, "w", encoding="utf-8") as fh:
         fh.write("\n".join(reversed(lines)))  # unsorted and no final newline
     stray = os.path.join(ledger.dir, ".issues.jsonl.tmp.999999")
-    open(stray, "w").write("partial")
+    with open(stray, "w") as fh:
+        fh.write("partial")
     ledger.close()
     with open(os.path.join(ledger.dir, "vermas-index.db"), "r+b") as fh:
         fh.seek(100)
@@ -111,7 +112,7 @@ def test_fix_resorts_and_removes_dead_temp_files_and_damaged_index(ledger):
     assert {"unsorted", "files", "index"} <= set(_checks(report))
     fixed = doctor.fix(ledger.dir)
     assert not os.path.exists(stray)
-    assert open(ledger.issues_path, encoding="utf-8").read() == "".join(line + "\n" for line in lines)
+    assert read_text(ledger.issues_path) == "".join(line + "\n" for line in lines)
     assert Ledger.open(ledger.dir).conn.execute("SELECT count(*) FROM issues").fetchone()[0] == 3
     assert {f.check for f in fixed.findings if f.fixed} >= {"unsorted", "files", "index"}
 
@@ -122,7 +123,7 @@ def test_real_fixtures_are_diagnosed_without_errors_except_known_ones(tmp_path):
         work.mkdir()
         beads = work / ".beads"
         beads.mkdir()
-        (beads / "issues.jsonl").write_bytes(open(fixture, "rb").read())
+        (beads / "issues.jsonl").write_bytes(read_bytes(fixture))
         report, _ = doctor.diagnose(str(beads))
         checks = _checks(report)
         assert "malformed-lines" not in checks and "duplicate-ids" not in checks, fixture

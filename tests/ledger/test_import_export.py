@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.ledger.conftest import JSONL_FIXTURES, fixture_ledger
+from tests.ledger.conftest import JSONL_FIXTURES, fixture_ledger, read_bytes, read_text
 from vermas.errors import DataError
 from vermas.ledger import codec, importer, index, jsonlfile, queries
 from vermas.ledger.store import Ledger
@@ -31,9 +31,9 @@ def test_import_into_empty_ledger_then_export(ledger, fixture):
     assert len(the_plan.created) == len(incoming) and not the_plan.updated and not the_plan.skipped
     assert others == 0
     exported = _export(ledger)
-    assert exported == open(ledger.issues_path, encoding="utf-8").read()
+    assert exported == read_text(ledger.issues_path)
     if "glovebox" in fixture:  # v1.x lines: read leniently, written back as v0.43 lines
-        originals = {json.loads(x)["id"]: json.loads(x) for x in open(fixture, encoding="utf-8")}
+        originals = {json.loads(x)["id"]: json.loads(x) for x in read_text(fixture).split("\n")[:-1]}
         for line in exported.split("\n")[:-1]:
             got = json.loads(line)
             want = {k: v for k, v in originals[got["id"]].items() if k not in importer.COMPUTED_KEYS}
@@ -47,7 +47,7 @@ def test_import_into_empty_ledger_then_export(ledger, fixture):
 def test_fixture_opened_in_place_answers_queries_and_keeps_bytes(tmp_path):
     fixture = next(f for f in JSONL_FIXTURES if "steveyegge__beads" in f)
     ledger = fixture_ledger(tmp_path, fixture, prefix="bd")
-    original = open(fixture, "rb").read()
+    original = read_bytes(fixture)
     stats = queries.stats(ledger.conn)
     assert stats["total_issues"] == 918 and stats["tombstone_issues"] == 311
     ready = queries.ready(ledger.conn, limit=None)
@@ -55,7 +55,7 @@ def test_fixture_opened_in_place_answers_queries_and_keeps_bytes(tmp_path):
     target = ready[0]["id"]
     with ledger.transaction("me") as tx:
         tx.update(target, notes="touched")
-    after = open(ledger.issues_path, "rb").read().split(b"\n")
+    after = read_bytes(ledger.issues_path).split(b"\n")
     before = original.split(b"\n")
     diff = [n for n, (a, b) in enumerate(zip(after, before, strict=True)) if a != b]
     assert len(diff) == 1 and json.loads(after[diff[0]])["id"] == target
@@ -108,18 +108,18 @@ def test_malformed_import_file_changes_nothing(ledger, tmp_path):
         tx.create("existing")
     bad = tmp_path / "bad.jsonl"
     bad.write_text(codec.encode_issue(_issue("t-x", "2026-01-01T00:00:00Z")) + "\n" + '{"id": "t-y", "title"\n')
-    before = open(ledger.issues_path, "rb").read()
+    before = read_bytes(ledger.issues_path)
     with pytest.raises(DataError) as err:
         importer.read_file(str(bad))
     assert err.value.message.startswith(f"{bad}:2: ")
-    assert open(ledger.issues_path, "rb").read() == before
+    assert read_bytes(ledger.issues_path) == before
 
 
 def test_dry_run_reports_without_writing(ledger):
-    before = open(ledger.issues_path, "rb").read()
+    before = read_bytes(ledger.issues_path)
     plan = importer.run(ledger, [_issue("t-new", "2026-01-01T00:00:00Z")], "me", dry_run=True)
     assert [i["id"] for i in plan.created] == ["t-new"]
-    assert open(ledger.issues_path, "rb").read() == before
+    assert read_bytes(ledger.issues_path) == before
     assert not ledger.exists("t-new")
 
 

@@ -60,8 +60,10 @@ def test_route_prefix_is_up_to_the_first_dash():
 def test_ids_resolve_to_their_rig_ledgers(town):
     town_beads = str(town / ".beads")
     assert routes.find_town_root(str(town / "gastown" / "mayor" / "rig" / "src")) == str(town)
-    assert routes.beads_dir_for_id("gt-abc", town_beads, str(town)) == str(town / "gastown" / "mayor" / "rig" / ".beads")
-    assert routes.beads_dir_for_id("bd-a3f.2", town_beads, str(town)) == str(town / "beads" / "mayor" / "rig" / ".beads")
+    gastown = str(town / "gastown" / "mayor" / "rig" / ".beads")
+    beads = str(town / "beads" / "mayor" / "rig" / ".beads")
+    assert routes.beads_dir_for_id("gt-abc", town_beads, str(town)) == gastown
+    assert routes.beads_dir_for_id("bd-a3f.2", town_beads, str(town)) == beads
     assert routes.beads_dir_for_id("hq-123", town_beads, str(town)) == town_beads
     # v0.43 compares the prefix up to the FIRST dash: "hq-cv-" can never match; hq- takes it
     assert routes.beads_dir_for_id("hq-cv-abc", town_beads, str(town)) == town_beads
@@ -90,9 +92,9 @@ def test_redirects_are_followed_up_to_three_levels(tmp_path):
     hops = [tmp_path / f"hop{n}" / ".beads" for n in range(4)]
     for hop in hops:
         hop.mkdir(parents=True)
-    (hops[0] / "redirect").write_text("../../real/.beads\n")
+    (hops[0] / "redirect").write_text("# written by gt\n\n../real/.beads\n")  # relative to hop0/, bd's rule
     for n in range(1, 4):
-        (hops[n] / "redirect").write_text(f"../../hop{n - 1}/.beads")
+        (hops[n] / "redirect").write_text(f"../hop{n - 1}/.beads")
     assert routes.resolve_redirect(str(hops[0])) == real
     assert routes.resolve_redirect(str(hops[2])) == real  # 3 hops
     assert routes.resolve_redirect(str(hops[3])) == str(hops[0])  # stops after 3 hops
@@ -103,7 +105,7 @@ def test_redirects_are_followed_up_to_three_levels(tmp_path):
 def test_dangling_or_empty_redirect_is_ignored(tmp_path):
     beads = _ledger(tmp_path / ".beads", "x")
     with open(os.path.join(beads, "redirect"), "w") as fh:
-        fh.write("../nowhere/.beads")
+        fh.write("nowhere/.beads")
     assert routes.resolve_redirect(beads) == beads
     with open(os.path.join(beads, "redirect"), "w") as fh:
         fh.write("  \n")

@@ -123,6 +123,9 @@ def model_ready(issues: dict[str, dict], sort: str) -> list[str]:
     return recent + older
 
 
+LIVE = ("open", "in_progress", "blocked", "deferred", "hooked")
+
+
 def model_blocked_report(issues: dict[str, dict]) -> list[tuple[str, list[str]]]:
     rows = []
     for iid, issue in issues.items():
@@ -133,7 +136,7 @@ def model_blocked_report(issues: dict[str, dict]) -> list[tuple[str, list[str]]]
             d["depends_on_id"] for d in issue.get("dependencies") or [] if d["type"] == "blocks" and (
                 d["depends_on_id"].startswith("external:")
                 or (d["depends_on_id"] in issues
-                    and _status(issues[d["depends_on_id"]]) in ("open", "in_progress", "blocked", "deferred", "hooked")))
+                    and _status(issues[d["depends_on_id"]]) in LIVE))
         })
         if _status(issue) in ("blocked", "deferred") or blockers:
             rows.append((iid, blockers))
@@ -255,7 +258,7 @@ def test_incremental_blocked_cache_equals_full_rebuild(issues, ops):
             ledger.close()
 
 
-def _apply(tx, ledger: Ledger, op: str, x: str, y: str, status: str, reason: str, kind: str) -> None:  # noqa: ANN001
+def _apply(tx, ledger: Ledger, op: str, x: str, y: str, status: str, reason: str, kind: str) -> None:
     if op == "status":
         tx.update(x, status=status)
     elif op == "close":

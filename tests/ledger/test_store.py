@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.ledger.conftest import file_ids
+from tests.ledger.conftest import file_ids, read_bytes
 from vermas.errors import ConflictError, DataError, NotFoundError, UsageError
 from vermas.ledger import codec, index, queries
 from vermas.ledger.store import Ledger
@@ -100,12 +100,12 @@ def test_cycle_is_refused_naming_it_and_nothing_changes(ledger):
         a, b, c = (tx.create(x)["id"] for x in "abc")
         tx.add_dependency(b, a)
         tx.add_dependency(c, b)
-    before = open(ledger.issues_path, "rb").read()
+    before = read_bytes(ledger.issues_path)
     with pytest.raises(ConflictError) as err, ledger.transaction("me") as tx:
         tx.add_dependency(a, c)
     assert err.value.exit_code == 5
     assert f"{a} → {c} → {b} → {a}" in err.value.message
-    assert open(ledger.issues_path, "rb").read() == before
+    assert read_bytes(ledger.issues_path) == before
     assert not ledger.get(a).get("dependencies")
 
 
@@ -141,7 +141,7 @@ def test_malformed_line_names_file_and_line_and_leaves_file_untouched(ledger):
         tx.create("good")
     with open(ledger.issues_path, "a", encoding="utf-8") as fh:
         fh.write('{"id":"t-bad","title": oops}\n')
-    before = open(ledger.issues_path, "rb").read()
+    before = read_bytes(ledger.issues_path)
     fresh = Ledger.open(ledger.dir)
     with pytest.raises(DataError) as err:
         fresh.conn  # noqa: B018 - the freshness check reloads the file
@@ -149,7 +149,7 @@ def test_malformed_line_names_file_and_line_and_leaves_file_untouched(ledger):
     assert err.value.exit_code == 1
     with pytest.raises(DataError), fresh.transaction("me") as tx:
         tx.create("never written")
-    assert open(ledger.issues_path, "rb").read() == before
+    assert read_bytes(ledger.issues_path) == before
 
 
 def test_index_follows_hand_edits_of_the_jsonl(ledger):
@@ -204,11 +204,11 @@ def test_events_record_every_mutation(ledger):
 def test_rolled_back_transaction_leaves_no_trace(ledger):
     with ledger.transaction("me") as tx:
         tx.create("kept")
-    before = open(ledger.issues_path, "rb").read()
+    before = read_bytes(ledger.issues_path)
     with pytest.raises(RuntimeError), ledger.transaction("me") as tx:
         tx.create("dropped")
         raise RuntimeError("boom")
-    assert open(ledger.issues_path, "rb").read() == before
+    assert read_bytes(ledger.issues_path) == before
     assert [i["title"] for i in queries.list_issues(ledger.conn)] == ["kept"]
 
 
@@ -223,7 +223,7 @@ def test_bulk_put_many_matches_individual_puts(tmp_path):
             tx.put(issue)
     with many.transaction("me") as tx:
         tx.put_many(issues)
-    assert open(one.issues_path, "rb").read() == open(many.issues_path, "rb").read()
+    assert read_bytes(one.issues_path) == read_bytes(many.issues_path)
     blocked = "SELECT issue_id FROM blocked ORDER BY issue_id"
     assert one.conn.execute(blocked).fetchall() == many.conn.execute(blocked).fetchall()
     assert index.count_top_level(many.conn, "t") == 300

@@ -11,9 +11,9 @@ Formats (bd v0.43 ``internal/routing``, Gas Town):
   (Gas Town's rig-level routes use ``../../mayor/rig/.beads``, relative to the directory that
   holds the routing ``.beads``), so targets are tried against the town root first and then
   against that directory.
-* A ``.beads`` directory may hold a ``redirect`` file: a path (relative to that ``.beads``)
-  to the real one. Worktrees and crew clones share their rig's ledger this way. Redirects
-  are followed up to three levels.
+* A ``.beads`` directory may hold a ``redirect`` file: a path to the real one, relative to
+  the directory containing that ``.beads`` (bd's rule). Worktrees and crew clones share their
+  rig's ledger this way. Redirects are followed up to three levels (bd follows one).
 
 Standard library only; safe on the hook path.
 """
@@ -127,20 +127,25 @@ def find_town_root(start: str) -> str | None:
 def resolve_redirect(beads_dir: str, *, max_depth: int = MAX_REDIRECT_DEPTH) -> str:
     """Follow ``redirect`` files from ``beads_dir`` (at most ``max_depth`` hops).
 
-    A redirect holds a path, relative to the directory containing it, to another ``.beads``.
+    A redirect's first line that is neither blank nor a ``#`` comment is a path to another
+    ``.beads``; a relative path is resolved from the directory that *contains* the
+    ``.beads`` (the project root), as bd's ``FollowRedirect`` does, so a polecat worktree
+    ``rig/polecats/nux/.beads/redirect`` holding ``../../.beads`` reaches ``rig/.beads``.
     Empty or dangling redirects are ignored (the directory itself is used), like bd.
     """
     current = os.path.abspath(beads_dir)
     for _ in range(max_depth):
         try:
             with open(os.path.join(current, REDIRECT_FILE), encoding="utf-8") as fh:
-                target = fh.read().strip()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                text = fh.read()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, UnicodeDecodeError):
             return current
+        target = next((line.strip() for line in text.split("\n")
+                       if line.strip() and not line.strip().startswith("#")), "")
         if not target:
             return current
         if not os.path.isabs(target):  # noqa: PTH117 - pathlib is too costly on the hook path
-            target = os.path.join(current, target)
+            target = os.path.join(os.path.dirname(current), target)
         target = os.path.normpath(target)
         if not os.path.isdir(target) or target == current:
             return current
