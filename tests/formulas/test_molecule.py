@@ -304,3 +304,19 @@ def test_gate_steps(ledger, formula_sets):
     assert gate["timeout"] == 30 * 60 * 10**9  # Go duration "30m" in nanoseconds, bd's field format
     step = ledger.get(result.ids["await-ci"])
     assert ("blocks", gate["id"]) in {(d["type"], d["depends_on_id"]) for d in step["dependencies"]}
+    # The gate waits with the step's own needs, then holds the step until it is resolved.
+    from vermas.formulas import steps
+
+    for key in [k for k in proto_keys_before(result, "await-ci") if k != "gate-await-ci"]:
+        steps.done(ledger, result.ids[key], actor="r")
+    mol = load(ledger, result.root_id)
+    gate_view = mol.step(result.ids["gate-await-ci"])
+    assert (gate_view.state, gate_view.kind) == ("ready", "gate")
+    assert mol.step(result.ids["await-ci"]).state == "pending"
+    out = steps.done(ledger, result.ids["gate-await-ci"], actor="ci", result="release.yml succeeded")
+    assert [r["key"] for r in out["newly_ready"]] == ["await-ci"]
+
+
+def proto_keys_before(result, key: str) -> list[str]:
+    keys = list(result.ids)
+    return keys[:keys.index(key)]
