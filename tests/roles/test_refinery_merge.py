@@ -128,3 +128,37 @@ def test_flaky_gate_is_retried_once_and_merges(kit, tmp_path):
     assert summary["merged"] == [mr]
     [merged_mail] = [m for m in kit.mails("MERGED nux") if m["assignee"] == "app/nux"]
     assert "Gate test failed once and passed on retry (flaky)" in merged_mail["description"]
+
+
+def test_target_moved_during_the_round_is_not_overwritten(kit, tmp_path):
+    hotfix = kit.polecat("human")
+    hotfix.commit({"hotfix.txt": "urgent\n"}, "hotfix pushed by a human")
+    mark = tmp_path / "moved"
+    # while the gate runs, a human moves main: the refinery's compare-and-swap must lose
+    kit.set("gates.test", f"if [ ! -e {mark} ]; then touch {mark}; "
+                          f"git -C {kit.repo} update-ref refs/heads/main {hotfix.head}; fi; ./check.sh")
+    _cat, _source, mr = kit.work("nux", {"feature.py": "X = 1\n"}, "feature")
+
+    summary = kit.run_once()
+
+    assert summary["merged"] == [mr] and summary["rounds"] == 2  # lost the swap once, re-queued, merged
+    subjects = kit.subjects()
+    assert subjects.count("hotfix pushed by a human") == 1 and subjects.count("feature") == 1
+    assert git("merge-base", "--is-ancestor", hotfix.head, "main", cwd=kit.repo) == ""
+
+
+def test_push_upstream_syncs_first_and_verifies_the_push(kit):
+    git("config", "receive.denyCurrentBranch", "updateInstead", cwd=kit.source)
+    kit.set("merge.push_upstream", True)
+    # someone pushed to the upstream meanwhile: the refinery builds on it
+    (__import__("pathlib").Path(kit.source) / "upstream.txt").write_text("from upstream\n")
+    git("add", "-A", cwd=kit.source)
+    git("commit", "--quiet", "-m", "upstream change", cwd=kit.source)
+    _cat, _source, mr = kit.work("nux", {"feature.py": "X = 1\n"}, "feature")
+
+    summary = kit.run_once()
+
+    assert summary["merged"] == [mr]
+    upstream = git("rev-parse", "main", cwd=kit.source)
+    assert upstream == kit.main()
+    assert kit.subjects()[:2] == ["feature", "upstream change"]
