@@ -52,7 +52,7 @@ def test_mq_status_of_one_request_shows_history_and_evidence(kit, run):
 
 def test_mq_retry_reopens_a_rejected_request_and_reject_sends_rework(kit, run):
     kit.set("gates.test", "./check.sh")
-    cat, source, mr = kit.work("nux", {"flag.txt": "BROKEN\n"}, "needs a fix")
+    _cat, _source, mr = kit.work("nux", {"flag.txt": "BROKEN\n"}, "needs a fix")
     kit.run_once()
     assert kit.bead(mr)["close_reason"] == "rejected"
 

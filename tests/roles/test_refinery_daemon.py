@@ -40,7 +40,7 @@ def test_daemon_lifecycle_in_tmux(kit, cli, tmux_socket):
     assert r.exit_code == 5 and "already running" in r.stderr
 
     # Work submitted while it runs is merged without anyone asking.
-    cat, source, mr = kit.work("nux", {"feature.py": "X = 1\n"}, "feature while running")
+    _cat, source, mr = kit.work("nux", {"feature.py": "X = 1\n"}, "feature while running")
     wait_for(lambda: _closed(kit, mr), timeout=90, message="the daemon to merge the request")
     assert kit.bead(mr)["close_reason"] == "merged" and _closed(kit, source)
 
@@ -57,7 +57,7 @@ def test_daemon_lifecycle_in_tmux(kit, cli, tmux_socket):
     # A kick wakes it at once (the town's `done` can call daemon.kick after submitting).
     from vermas.roles.refinery.daemon import kick
 
-    cat2, _source2, mr2 = kit.work("toast", {"other.py": "Y = 1\n"}, "second while running")
+    _cat2, _source2, mr2 = kit.work("toast", {"other.py": "Y = 1\n"}, "second while running")
     assert kick(kit.town.root, "app")
     wait_for(lambda: _closed(kit, mr2), timeout=90, message="the kicked daemon to merge")
 
@@ -79,7 +79,7 @@ def test_sigkilled_daemon_restarts_and_resumes(kit, cli, tmp_path):
     mark = tmp_path / "gate-started"
     kit.set("gates.test", f"if [ ! -e {mark} ]; then touch {mark}; sleep 120; fi; ./check.sh")
     town = ["--town", kit.town.root, "--rig", "app"]
-    cat, source, mr = kit.work("nux", {"feature.py": "X = 1\n"}, "feature across a crash")
+    _cat, _source, mr = kit.work("nux", {"feature.py": "X = 1\n"}, "feature across a crash")
     before = kit.main()
 
     pid = cli("refinery", "start", *town, "--json").json()["pid"]
@@ -102,7 +102,7 @@ def test_graceful_stop_interrupts_gates_and_loses_nothing(kit, cli, tmp_path):
     mark = tmp_path / "gate-started"
     kit.set("gates.test", f"if [ ! -e {mark} ]; then touch {mark}; sleep 120; fi; ./check.sh")
     town = ["--town", kit.town.root, "--rig", "app"]
-    cat, source, mr = kit.work("nux", {"feature.py": "X = 1\n"}, "feature across a stop")
+    _cat, _source, mr = kit.work("nux", {"feature.py": "X = 1\n"}, "feature across a stop")
 
     cli("refinery", "start", *town)
     wait_for(mark.exists, timeout=90, message="the gate to start")
