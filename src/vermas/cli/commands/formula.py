@@ -30,7 +30,7 @@ examples:
   vermas formula show ./my.formula.toml --json
   vermas formula validate                      # every formula on the search path
   vermas formula validate .beads/formulas/     # every formula file in a directory
-  vermas formula validate shiny-enterprise.formula.toml
+  vermas formula validate ./my-workflow.formula.toml
 """
     sub = parser.add_subparsers(dest="subcommand", title="subcommands")
 
@@ -44,8 +44,8 @@ examples:
     p = sub.add_parser("show", help="one formula: vars, steps (resolved), composition",
                        description="Show a formula by name or path: metadata, variables, the resolved step graph "
                                    "(extends and [compose] applied), composition and warnings.",
-                       epilog="examples:\n  vermas formula show shiny-enterprise\n"
-                              "  vermas formula show code-review --preset gate --json\n")
+                       epilog="examples:\n  vermas formula show mol-witness-patrol\n"
+                              "  vermas formula show .beads/formulas/code-review.formula.toml --preset gate --json\n")
     p.add_argument("formula", help="formula name or path to a .formula.toml/.formula.json file")
     p.add_argument("--preset", metavar="NAME", help="convoy formulas: show only the legs of this preset")
     p.add_argument("--weave-aspects", action="store_true", help="weave [compose] aspects in (bd semantics)")

@@ -29,7 +29,7 @@ def configure(parser: CommandParser, name: str) -> None:
 dependents blocked), skipped (dependents proceed)
 
 examples:
-  vermas mol cook shiny --var feature=login
+  vermas mol cook mol-polecat-work --var issue=gt-abc
   vermas mol pour mol-polecat-work --on gt-abc --var issue=gt-abc
   vermas mol current gt-abc                 # the molecule attached to gt-abc: what to do now
   vermas mol step done gt-mol-x7k.3 --result "tests pass"
