@@ -45,7 +45,7 @@ examples:
                                    "Without --var (or --runtime) it is cooked in compile-time mode: placeholders "
                                    "are kept and required vars are listed as unbound. With --var, vars are bound "
                                    "and checked as for a pour.",
-                       epilog="examples:\n  vermas mol cook shiny-enterprise --var feature=login\n"
+                       epilog="examples:\n  vermas mol cook mol-witness-patrol --var rig=app\n"
                               "  vermas mol cook ./my.formula.toml --json\n")
     _formula_args(p)
     p.add_argument("--runtime", action="store_true", help="bind vars (defaults and required checks) even without --var")
