@@ -103,6 +103,7 @@ def load_formula(lookup: Lookup, ref: str):
 def run_list(env: Environment, args: Namespace) -> int:
     from vermas.formulas.model import FormulaError
     from vermas.formulas.parse import parse_file
+    from vermas.formulas.validate import validate
 
     lookup = make_lookup(env, args)
     rows = []
@@ -112,8 +113,12 @@ def run_list(env: Environment, args: Namespace) -> int:
         row = dict(entry)
         try:
             formula = parse_file(entry["path"], origin=entry["origin"])
+            problems = [d for d in validate(formula) if d.level == "error"]
             row.update(type=formula.type, version=formula.version, steps=len(formula.all_steps()) or
-                       len(formula.legs) or len(formula.template), description=formula.description, valid=True)
+                       len(formula.legs) or len(formula.template), description=formula.description,
+                       valid=not problems)
+            if problems:
+                row["error"] = problems[0].format()
         except FormulaError as exc:
             row.update(type="?", version=0, steps=0, description="", valid=False, error=exc.message)
         rows.append(row)
