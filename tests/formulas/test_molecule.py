@@ -320,3 +320,21 @@ def test_gate_steps(ledger, formula_sets):
 def proto_keys_before(result, key: str) -> list[str]:
     keys = list(result.ids)
     return keys[:keys.index(key)]
+
+
+def test_pour_inside_an_open_transaction(ledger):
+    """sling hooks a bead and pours its work formula in one transaction (the pour joins it)."""
+    from vermas.formulas import molecule
+    from vermas.formulas.lookup import Lookup, search_path
+    from vermas.formulas.pour import pour
+
+    lookup = Lookup(search_path())
+    with ledger.transaction("sling") as tx:
+        work = tx.create("Add a health endpoint")
+        tx.update(work["id"], status="hooked", assignee="app/polecats/nux")
+        proto = cook_fixture(lookup, "mol-polecat-work", {"issue": work["id"]})
+        result = pour(ledger, proto, actor=tx.actor, attach_to=work["id"], assignee="app/polecats/nux")
+    assert molecule.molecule_of(ledger, work["id"]) == result.root_id
+    assert ledger.get(work["id"])["status"] == "hooked"
+    assert ledger.get(result.ids["load-context"])["assignee"] == "app/polecats/nux"
+    assert [s.key for s in molecule.load(ledger, work["id"]).current()] == ["load-context"]
