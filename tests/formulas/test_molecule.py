@@ -60,24 +60,21 @@ def test_pour_writes_root_and_one_child_per_step(ledger, lookup_for):
 
 
 def test_pour_is_one_jsonl_write(ledger, lookup_for, monkeypatch):
-    from vermas.ledger import store
+    """Every ledger write path ends in an atomic rename onto issues.jsonl: count those."""
+    replaced: list[str] = []
+    real = os.replace
 
-    writes: list[str] = []
-    real = store.atomic_write_bytes
+    def counting(src, dst, *args, **kwargs):
+        replaced.append(os.path.basename(dst))
+        return real(src, dst, *args, **kwargs)
 
-    def counting(path, data, **kwargs):
-        writes.append(os.path.basename(path))
-        return real(path, data, **kwargs)
-
-    monkeypatch.setattr(store, "atomic_write_bytes", counting)
-    monkeypatch.setattr(store.jsonlfile, "splice", _no_splice, raising=False)
+    monkeypatch.setattr(os, "replace", counting)
+    monkeypatch.setattr(os, "rename", counting)
     _proto, result = pour_fixture(ledger, lookup_for("gastown"), "towers-of-hanoi-7")
     assert len(result.ids) == 129
-    assert writes.count("issues.jsonl") == 1
-
-
-def _no_splice(*_args, **_kwargs):
-    raise AssertionError("a 130-bead pour must not be spliced line by line")
+    assert replaced.count("issues.jsonl") == 1
+    with open(ledger.issues_path, encoding="utf-8") as fh:
+        assert len(fh.readlines()) == 130
 
 
 def test_step_states_and_failed_step_keeps_dependents_blocked(ledger, lookup_for):
