@@ -256,8 +256,27 @@ def abort_in_progress(worktree: str) -> None:
 
 
 def git_dir_of(worktree: str) -> str:
-    """The (per-worktree) git directory of ``worktree``, absolute."""
+    """The (per-worktree) git directory of ``worktree``, absolute (read from its ``.git`` file when it has one)."""
+    dot_git = os.path.join(worktree, ".git")
+    if os.path.isfile(dot_git):
+        with open(dot_git, encoding="utf-8") as fh:
+            first = fh.readline().strip()
+        if first.startswith("gitdir:"):
+            path = first[len("gitdir:"):].strip()
+            return os.path.normpath(os.path.join(worktree, path))
     return out(["rev-parse", "--absolute-git-dir"], cwd=worktree)
+
+
+def head_commit(worktree: str) -> str:
+    """The commit ``worktree``'s HEAD points at (a file read when HEAD is detached)."""
+    try:
+        with open(os.path.join(git_dir_of(worktree), "HEAD"), encoding="ascii") as fh:
+            text = fh.read().strip()
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    if len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text):
+        return text
+    return out(["rev-parse", "HEAD"], cwd=worktree)
 
 
 def remove_stale_lock(path: str) -> bool:
@@ -368,6 +387,6 @@ def checked_out_by(repo: str, branch: str) -> list[str]:
     return [w.get("worktree", "") for w in worktrees(repo) if w.get("branch") == ref and "bare" not in w]
 
 
-def detach_head(worktree: str) -> None:
-    """Detach ``worktree``'s HEAD at its current commit, leaving its files and index alone."""
-    run(["checkout", "--quiet", "--detach"], cwd=worktree)
+def detach_head(worktree: str, commit: str) -> None:
+    """Detach ``worktree``'s HEAD at ``commit`` (its current commit), leaving its files and index alone."""
+    run(["update-ref", "--no-deref", "-m", "detached by the refinery after merge", "HEAD", commit], cwd=worktree)

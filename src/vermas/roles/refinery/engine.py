@@ -122,6 +122,9 @@ class Refinery:
         self._target_checks: dict[tuple[str, str], bool] = {}
         self._flaky: set[str] = set()
         self._gate_seconds = 0.0
+        self._worktree_checked = False
+        self._worktree_at: str | None = None  # the refinery worktree is clean at this commit (None: unknown)
+        self._warned_checked_out: set[str] = set()
 
     def close(self) -> None:
         self.ledger.close()
@@ -155,22 +158,23 @@ class Refinery:
         The refinery's worktree index and HEAD, the target ref it was moving, and the merged
         branches it was deleting. We hold the refinery lock, so no other refinery uses them.
         """
-        worktree = self.home.worktree
-        if os.path.isfile(os.path.join(worktree, ".git")):
+        for worktree in (self.home.worktree, self.home.target_worktree):
+            if not os.path.isfile(os.path.join(worktree, ".git")):
+                continue
             try:
                 git_dir = gitops.git_dir_of(worktree)
             except gitops.GitError:
                 git_dir = os.path.join(self.home.repo, "worktrees", os.path.basename(worktree))
             for name in ("index.lock", "HEAD.lock"):
                 if gitops.remove_stale_lock(os.path.join(git_dir, name)):
-                    self.log(f"recovery: removed stale {name} of the refinery worktree")
+                    self.log(f"recovery: removed stale {name} of {worktree}")
         plan = attempt.get("plan") or {}
         head_ref = gitops.run(["symbolic-ref", "-q", "HEAD"], cwd=self.home.repo, check=False).stdout.strip()
         if head_ref == f"refs/heads/{attempt.get('target')}" and \
                 gitops.remove_stale_lock(os.path.join(self.home.repo, "HEAD.lock")):
             self.log("recovery: removed the stale HEAD.lock of the rig repository (HEAD follows the target)")
         merged = plan.get("merged", []) + plan.get("already", [])
-        if merged and attempt.get("phase") == "outcomes" and \
+        if merged and attempt.get("phase") in ("moving", "outcomes") and \
                 gitops.remove_stale_lock(os.path.join(self.home.repo, "packed-refs.lock")):
             self.log("recovery: removed the stale packed-refs.lock left by an interrupted branch deletion")
         branches = [attempt.get("target")] + [i.get("branch") for i in merged]
@@ -305,11 +309,13 @@ class Refinery:
         repo = self.home.repo
         base = self._prepare_target(target)
         report.base = base
-        self.journal.update(base=base)
-        ensure_worktree(repo, self.home.worktree, base)
-        gitops.reset_worktree(self.home.worktree, base)
+        if not self._worktree_checked:
+            ensure_worktree(repo, self.home.worktree, base)
+            self._worktree_checked = True
         builder = Builder(repo, self.home.worktree, strategy=self.settings.strategy, rig=self.home.rig_name,
                           target=target, base=base)
+        builder.at, self._worktree_at = self._worktree_at, None  # known state from this process's last round
+        builder.checkout(base)
         conflicts = []
         candidates = []
         for item in batch:
@@ -319,10 +325,11 @@ class Refinery:
                 conflicts.append(conflict)
             else:
                 candidates.append(item)
-        self.journal.update(phase="gating")
+        self.journal.update(phase="gating", base=base)
         self._ignored, self._target_checks, self._flaky, self._gate_seconds = {}, {}, set(), 0.0
         outcome = run_batch(candidates, builder.build, lambda stack: self._test(stack, builder)) if candidates \
             else BatchOutcome()
+        self._worktree_at = builder.at
         plan = self._plan(target, base, batch, sources, conflicts, outcome, builder)
         report.tests, report.gate_seconds = outcome.tests, round(self._gate_seconds, 3)
         report.bugs, report.flaky = dict(self._ignored), sorted(self._flaky)
@@ -333,7 +340,8 @@ class Refinery:
             self._move_target(plan, attempt, report)
             if not report.moved:
                 return
-        self.journal.update(phase="outcomes", plan=plan)
+        # After "moving" the journal already holds the plan, and a restart replays it from there.
+        self.journal.update(phase="outcomes", plan=plan, write=not report.moved)
         counts = Outcomes(self.home, self.ledger, self.journal, self.log).apply(plan)
         report.tip = plan.get("tip") or ""
         report.merged = [i["mr"] for i in plan["merged"] + plan["already"]]
@@ -437,8 +445,10 @@ class Refinery:
             raise VermasError(f"{target} does not contain {tip} after the move")
         report.moved = True
         self.log(f"{target}: {base[:12]} → {tip[:12]} ({ids})")
-        for path in gitops.checked_out_by(repo, target):
-            self.log(f"warning: {target} is checked out in {path}; that worktree now lags behind {tip[:12]}")
+        if target not in self._warned_checked_out:
+            self._warned_checked_out.add(target)
+            for path in gitops.checked_out_by(repo, target):
+                self.log(f"warning: {target} is checked out in {path}; that worktree lags behind every merge")
 
     # ================================================================= gates
     def _test(self, stack: Stack, builder: Builder) -> Verdict:
@@ -448,10 +458,12 @@ class Refinery:
         members = stack.members or stack.order
         owner = members[-1]
         evidence = os.path.join(self.home.gate_evidence_dir(owner.source_issue, owner.id), stack.tip[:12])
+        if not self.stages:
+            return Verdict(PASS, stack.tip, evidence_dir=evidence)
         builder.checkout(stack.tip)
-        self.journal.update(tip=stack.tip, stage=None)
+        builder.touched()  # the gates below may write files
         runs: list[dict] = []
-        for stage in self.stages:
+        for index, stage in enumerate(self.stages):
             if stage.name in self._ignored:
                 runs.append({"stage": stage.name, "status": "SKIPPED", "summary": f"fails on the target "
                              f"(bug {self._ignored[stage.name]})"})
@@ -469,24 +481,30 @@ class Refinery:
             if result.passed:
                 continue
             if result.status == FAIL and stage_flag(stage, "check_target_on_fail") and \
-                    self._fails_on_target(stage, stack, builder, members, evidence, result):
+                    self._fails_on_target(index, stack, members, evidence):
                 continue
             self.log(f"gate {stage.name} on {stack.tip[:12]}: {result.status} — {result.summary}")
             return Verdict(result.status, stack.tip, stage.name, result, runs, evidence)
         return Verdict(PASS, stack.tip, runs=runs, evidence_dir=evidence)
+
+    def _gate_spawned(self, pgid: int, marker: str) -> None:
+        """Record a gate's process group, so a restarted refinery can kill it if this one dies."""
+        if pgid:
+            self.journal.update(gate_pgid=pgid, gate_marker=marker)
 
     def _run_stage(self, stage: Stage, stack: Stack, members: list[MergeRequest], evidence: str, *, attempt: int,
                    on_target: bool = False) -> StageResult:
         import time
 
         commit = stack.base if on_target else stack.tip
+        worktree = self.home.target_worktree if on_target else self.home.worktree
         ctx = StageContext(
-            town_root=self.town.root, rig=self.home.rig_name, worktree=self.home.worktree, commit=commit,
+            town_root=self.town.root, rig=self.home.rig_name, commit=commit,
             target=members[0].target, base=stack.base, mrs=tuple(members), evidence_dir=evidence,
             timeout=self.settings.gate_timeout, attempt=attempt, on_target=on_target, should_stop=self.should_stop,
-            log=self.log, on_spawn=lambda pgid, marker: self.journal.update(gate_pgid=pgid, gate_marker=marker))
+            log=self.log, on_spawn=self._gate_spawned, worktree=worktree)
         os.makedirs(evidence, exist_ok=True)
-        self.journal.update(phase="gating", stage=stage.name)
+        self.journal.update(phase="gating", stage=stage.name, tip=stack.tip)
         started = time.monotonic()
         try:
             result = stage.run(ctx)
@@ -503,30 +521,43 @@ class Refinery:
         self._gate_seconds += time.monotonic() - started
         return result
 
-    def _fails_on_target(self, stage: Stage, stack: Stack, builder: Builder, members: list[MergeRequest],
-                         evidence: str, failure: StageResult) -> bool:
-        """Does ``stage`` fail on the target itself? If so, file (or find) a bug and ignore the stage."""
+    def _fails_on_target(self, index: int, stack: Stack, members: list[MergeRequest], evidence: str) -> bool:
+        """Does stage ``index`` fail on the target itself? If so, file (or find) a bug and ignore the stage.
+
+        Runs in a second worktree (``<rig>/refinery/target``) so the candidate's worktree keeps
+        what earlier stages (setup) left in it; the stages before this one run there first.
+        """
+        stage = self.stages[index]
         key = (stack.base, stage.name)
-        if key not in self._target_checks:
-            builder.checkout(stack.base)
-            try:
-                on_target = self._run_stage(stage, stack, members, evidence, attempt=1, on_target=True)
-            finally:
-                builder.checkout(stack.tip)
-            self._target_checks[key] = on_target.status == FAIL
-            if on_target.status == FAIL:
-                target = members[0].target
-                bug_id, created = notify.file_target_bug(
-                    self.ledger, self.actor, rig=self.home.rig_name, target=target, target_sha=stack.base,
-                    stage=stage.name, summary=on_target.summary, evidence=on_target.evidence_path or evidence,
-                    tail=str(on_target.details.get("output_tail", "")))
-                self._ignored[stage.name] = bug_id
-                self.log(f"gate {stage.name} also fails on {target} itself: bug {bug_id}"
-                         + (" filed" if created else " (already filed)"))
-                if created:
-                    notify.bug_filed(self.town.root, self.actor, rig=self.home.rig_name, bug_id=bug_id,
-                                     stage=stage.name, target=target, log=self.log)
-        return self._target_checks[key]
+        if key in self._target_checks:
+            return self._target_checks[key]
+        worktree = self.home.target_worktree
+        ensure_worktree(self.home.repo, worktree, stack.base)
+        gitops.reset_worktree(worktree, stack.base)
+        on_target: StageResult | None = None
+        for earlier in self.stages[: index + 1]:
+            result = self._run_stage(earlier, stack, members, evidence, attempt=1, on_target=True)
+            if earlier is stage:
+                on_target = result
+            elif not result.passed and earlier.name not in self._ignored:
+                self.log(f"cannot tell whether gate {stage.name} fails on the target: {earlier.name} fails there "
+                         "first; the failure is held against the branch")
+                break
+        fails = on_target is not None and on_target.status == FAIL
+        self._target_checks[key] = fails
+        if fails and on_target is not None:
+            target = members[0].target
+            bug_id, created = notify.file_target_bug(
+                self.ledger, self.actor, rig=self.home.rig_name, target=target, target_sha=stack.base,
+                stage=stage.name, summary=on_target.summary, evidence=on_target.evidence_path or evidence,
+                tail=str(on_target.details.get("output_tail", "")))
+            self._ignored[stage.name] = bug_id
+            self.log(f"gate {stage.name} also fails on {target} itself: bug {bug_id}"
+                     + (" filed" if created else " (already filed)"))
+            if created:
+                notify.bug_filed(self.town.root, self.actor, rig=self.home.rig_name, bug_id=bug_id,
+                                 stage=stage.name, target=target, log=self.log)
+        return fails
 
     # ========================================================= pull requests
     def _open_prs(self, plan: dict) -> None:

@@ -80,18 +80,21 @@ class Journal:
         self.write()
         return attempt
 
-    def update(self, *, durable: bool = False, **fields: object) -> None:
+    def update(self, *, durable: bool = False, write: bool = True, **fields: object) -> None:
+        """Change fields of the current attempt and write the journal (``write=False``: in memory only)."""
         attempt = self.doc.get("attempt")
         if attempt is None:
             return
         attempt.update(fields)
-        self.write(durable=durable)
+        if write:
+            self.write(durable=durable)
 
     def step_done(self, step: str) -> None:
+        """Mark an outcome step done (in memory: every step is idempotent, so it is written with the
+        next journal write only; a replay after a crash may redo a step, which then changes nothing)."""
         attempt = self.doc.get("attempt")
         if attempt is not None and step not in attempt["done"]:
             attempt["done"].append(step)
-            self.write()
 
     def is_done(self, step: str) -> bool:
         attempt = self.doc.get("attempt")

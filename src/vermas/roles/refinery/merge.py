@@ -67,6 +67,9 @@ class Builder:
         })
         self.sources: dict[str, str] = {}
         self._cache: dict[tuple[str, ...], Stack] = {}
+        self._merges: dict[tuple[str, str], tuple[bool, str | None, list[str]]] = {}
+        self._trees: dict[str, str] = {}
+        self.at: str | None = None  # the commit the worktree is known to be at, clean (None: unknown)
 
     # ------------------------------------------------------------------ public
     def set_source(self, mr: MergeRequest, sha: str) -> None:
@@ -74,7 +77,7 @@ class Builder:
 
     def conflicts_with_base(self, mr: MergeRequest) -> MergeConflict | None:
         """``merge-tree`` of the request against the base alone (no worktree touched)."""
-        clean, _tree, files = gitops.merge_tree(self.repo, self.base, self.sources[mr.id])
+        clean, _tree, files = self._merge_tree(self.base, self.sources[mr.id])
         if clean:
             return None
         return MergeConflict(mr, files, "merge-tree reports conflicts", against=self.base)
@@ -104,9 +107,26 @@ class Builder:
         self._cache[key] = stack
         return stack
 
-    def checkout(self, commit: str) -> None:
-        """Put the refinery worktree at ``commit`` (detached, clean) for the gates."""
-        gitops.reset_worktree(self.worktree, commit)
+    def checkout(self, commit: str, *, force: bool = False) -> None:
+        """Put the refinery worktree at ``commit`` (detached, clean); a no-op when it is known to be there."""
+        if force or self.at != commit:
+            gitops.reset_worktree(self.worktree, commit)
+            self.at = commit
+
+    def touched(self) -> None:
+        """Something (a gate) may have changed files in the worktree: reset before the next use."""
+        self.at = None
+
+    def _merge_tree(self, ours: str, theirs: str) -> tuple[bool, str | None, list[str]]:
+        key = (ours, theirs)
+        if key not in self._merges:
+            self._merges[key] = gitops.merge_tree(self.repo, ours, theirs)
+        return self._merges[key]
+
+    def _tree(self, commit: str) -> str:
+        if commit not in self._trees:
+            self._trees[commit] = gitops.tree_of(self.repo, commit)
+        return self._trees[commit]
 
     # ----------------------------------------------------------------- private
     def _apply(self, tip: str, mr: MergeRequest) -> tuple[str, bool, str]:
@@ -115,28 +135,32 @@ class Builder:
         fork = gitops.merge_base(self.repo, source, self.base)
         if fork is None:
             raise MergeConflict(mr, [], f"{mr.branch} shares no history with {self.target}", against=tip)
-        if gitops.is_ancestor(self.repo, source, tip):
+        if fork == source:
             return tip, True, "already contained in the target"
-        clean, merged_tree, files = gitops.merge_tree(self.repo, tip, source)
+        clean, merged_tree, files = self._merge_tree(tip, source)
         if not clean:
             raise MergeConflict(mr, files, "merge-tree reports conflicts", against=tip)
-        gitops.reset_worktree(self.worktree, tip)
+        self.checkout(tip)
         ok, _files, _detail = gitops.rebase_onto(self.worktree, tip, fork, source, env=self.env)
         note = ""
         if ok:
-            rebased = gitops.out(["rev-parse", "HEAD"], cwd=self.worktree)
+            rebased = gitops.head_commit(self.worktree)
+            self.at = rebased
         else:
+            self.at = None
             # The branch as a whole merges cleanly (merge-tree said so) but its commits do not replay
             # one by one: land the branch's merged tree as a single commit.
             assert merged_tree
             rebased = gitops.commit_tree(self.repo, merged_tree, [tip], self._squash_message(mr, fork, source),
                                          env=self._author_env(source))
             note = "commit-by-commit replay conflicted; landed the branch's merged tree as one commit"
-        if rebased == tip or gitops.tree_of(self.repo, rebased) == gitops.tree_of(self.repo, tip):
+        if rebased == tip:
             return tip, True, "no changes left after rebasing onto the target"
         if self.strategy == "ff":
             return rebased, False, note
-        tree = gitops.tree_of(self.repo, rebased)
+        tree = self._tree(rebased)
+        if tree == self._tree(tip):
+            return tip, True, "no changes left after rebasing onto the target"
         if self.strategy == "merge":
             message = (f"Merge {mr.branch} into {self.target}" + (f" ({mr.source_issue})" if mr.source_issue else "")
                        + "\n\n" + self._trailers(mr))

@@ -135,16 +135,24 @@ class Outcomes:
         """Delete the merged branch if it still points at the merged commit; returns what happened."""
         branch, commit = item.get("branch", ""), item.get("commit", "")
         repo = self.home.repo
-        head = gitops.rev_parse(f"refs/heads/{branch}", cwd=repo) if branch else None
-        if head is None:
+        if not branch:
             return "absent"
+        ref = f"refs/heads/{branch}"
+        holders = [w for w in gitops.worktrees(repo) if w.get("branch") == ref and "bare" not in w]
+        if holders:
+            head = holders[0].get("HEAD", "")
+        else:
+            head = gitops.rev_parse(ref, cwd=repo) or ""
+            if not head:
+                return "absent"
         if commit and head != commit:
             self.log(f"branch {branch} moved to {head[:12]} after submission; kept")
             return "kept"
-        for path in gitops.checked_out_by(repo, branch):
+        for holder in holders:  # the polecat's worktree: same commit, files and index untouched
+            path = holder.get("worktree", "")
             if path and os.path.isdir(path):
-                gitops.detach_head(path)
-        proc = gitops.run(["update-ref", "-d", f"refs/heads/{branch}", head], cwd=repo, check=False)
+                gitops.detach_head(path, head)
+        proc = gitops.run(["update-ref", "-d", ref, head], cwd=repo, check=False)
         if proc.returncode == 0:
             return "deleted"
         self.log(f"branch {branch} could not be deleted: {proc.stderr.strip().splitlines()[0] if proc.stderr else ''}")
@@ -169,8 +177,6 @@ class Outcomes:
 
     def _rehook(self, item: dict, target: str) -> None:
         item["hooked"] = notify.rehook(self.town_root, self.ledger, self.actor, item, target)
-        if self.journal is not None:
-            self.journal.write()
 
     # --------------------------------------------------------------------- park
     def park(self, item: dict) -> None:

@@ -8,6 +8,7 @@ Refinery files, all under ``<rig>/refinery/``:
 | file | what |
 |---|---|
 | ``rig/`` | the refinery's own worktree of the rig's bare repository (detached HEAD) |
+| ``target/`` | a second worktree, created when a gate fails, to re-run it on the target itself |
 | ``state.json`` | the crash-recovery journal and the status shown by ``refinery status`` |
 | ``refinery.pid`` | ``{"pid", "started_at", "session", "rig"}`` of the running daemon |
 | ``refinery.lock`` | flock held by the running refinery (one per rig; released by the kernel on death) |
@@ -86,6 +87,7 @@ class RefineryHome:
         self.rig: RigPaths = town.rig(rig)
         self.dir = self.rig.refinery_dir
         self.worktree = self.rig.refinery_worktree
+        self.target_worktree = os.path.join(self.dir, "target")  # where gates re-run on the target itself
         self.state_path = os.path.join(self.dir, "state.json")
         self.pid_path = os.path.join(self.dir, "refinery.pid")
         self.lock_path = os.path.join(self.dir, "refinery.lock")

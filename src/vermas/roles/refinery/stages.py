@@ -69,8 +69,7 @@ class StageContext:
 
     town_root: str
     rig: str
-    worktree: str  # the candidate commit is checked out here (detached, clean)
-    commit: str  # the candidate commit id (what the target will move to)
+    commit: str  # the candidate commit id (what the target will move to), or the target's on a target check
     target: str  # target branch name
     base: str  # the target's commit the candidate was built on
     mrs: tuple[MergeRequest, ...]  # the request(s) in this candidate (several in batch mode)
@@ -81,6 +80,7 @@ class StageContext:
     should_stop: Callable[[], bool] = field(default=lambda: False, repr=False)
     log: Callable[[str], None] = field(default=lambda message: None, repr=False)
     on_spawn: Callable[[int, str], None] = field(default=lambda pgid, marker: None, repr=False)
+    worktree: str = ""  # ``commit`` is checked out here (detached); stages run in order in the same tree
 
     @property
     def source_issues(self) -> list[str]:
