@@ -19,10 +19,12 @@ bead back (bead open again, hook cleared, polecat idle with the error recorded).
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 from vermas import gitops
 from vermas.errors import ConflictError, NotFoundError, UsageError, VermasError
+from vermas.fileops import FileLock
 from vermas.ledger import timefmt
 from vermas.ledger.store import Ledger
 from vermas.town import beacon, hookfile, names, polecats, slingqueue, work
@@ -212,6 +214,7 @@ def _claim_state(rig: RigPaths, current: dict | None, name: str, entry: dict, in
 def _hook_claims(town: Town, claims: list[Claim], *, actor: str, failed: list[dict], environ: dict | None) -> None:
     """One transaction per ledger: re-check and hook every claimed bead, pour its formula."""
     groups: dict[str, list[Claim]] = {}
+    lookups: dict = {}
     for c in claims:
         groups.setdefault(c.beads_dir, []).append(c)
     for beads_dir, group in groups.items():
@@ -231,7 +234,7 @@ def _hook_claims(town: Town, claims: list[Claim], *, actor: str, failed: list[di
                                     extra_event={"branch": c.branch, "spawn_id": c.state["spawn_id"],
                                                  "convoy": c.entry.get("convoy")})
                     if c.formula:
-                        c.molecule = _pour(town, tx, ledger, c, environ)
+                        c.molecule = _pour(town, tx, ledger, c, environ, lookups)
             for c in group:
                 if c.error is None:
                     c.state["hook_file"] = work.write_hook_file(town.root, c.agent, c.bead)
@@ -241,14 +244,18 @@ def _hook_claims(town: Town, claims: list[Claim], *, actor: str, failed: list[di
                     _release(c, c.error)
 
 
-def _pour(town: Town, tx, ledger: Ledger, c: Claim, environ: dict | None) -> str:
+def _pour(town: Town, tx, ledger: Ledger, c: Claim, environ: dict | None, lookups: dict) -> str:
     from vermas.formulas.pour import pour
-    from vermas.town.workformula import cook_for
+    from vermas.town.workformula import cook_for, lookup_for
 
     values = {"issue": c.bead, "bead_id": c.bead, "rig": c.rig.name, "polecat": str(c.agent.name),
               "worker": c.agent.address, "branch": c.branch, "base_branch": c.state.get("base") or "main",
               "title": c.title}
-    proto = cook_for(town.root, c.rig.beads_dir, c.formula, values, dict(c.entry.get("vars") or {}), environ)
+    lookup = lookups.get(c.rig.name)
+    if lookup is None:
+        lookup = lookups[c.rig.name] = lookup_for(town.root, c.rig.beads_dir, environ)
+    proto = cook_for(town.root, c.rig.beads_dir, c.formula, values, dict(c.entry.get("vars") or {}), environ,
+                     lookup=lookup)
     result = pour(ledger, proto, actor=tx.actor, attach_to=c.bead, assignee=c.agent.address, replace=True)
     return result.root_id
 
@@ -264,25 +271,62 @@ def _release(c: Claim, error: str) -> None:
 
 
 # --------------------------------------------------------------------------------- launch
-def ensure_worktree(rig: RigPaths, name: str, branch: str, base: str) -> tuple[str, str]:
+def ensure_worktree(rig: RigPaths, name: str, branch: str, base: str,
+                    base_commit: str | None = None) -> tuple[str, str]:
     """The polecat's worktree on a new ``branch`` from ``base``; returns ``(path, base_commit)``."""
-    path = rig.polecat_worktree(name)
-    base_commit = gitops.rev_parse(f"refs/heads/{base}", cwd=rig.repo)
+    base_commit = base_commit or gitops.rev_parse(f"refs/heads/{base}", cwd=rig.repo)
     if base_commit is None:
         raise NotFoundError(f"branch {base!r} does not exist in {rig.repo}",
                             hint=f"check the rig's default branch ('vermas rig status {rig.name}')")
+    path, fresh = register_worktree(rig, name, branch, base_commit)
+    checkout_worktree(path, branch, base_commit, fresh=fresh)
+    return path, base_commit
+
+
+def register_worktree(rig: RigPaths, name: str, branch: str, base_commit: str) -> tuple[str, bool]:
+    """Register the polecat's worktree with git (no files yet); ``(path, fresh)``.
+
+    A fresh worktree is added with ``--no-checkout`` under a per-repository lock: every polecat
+    worktree is named after the rig (``polecats/<name>/<rig>``) and git picks its admin dir
+    (``.repo.git/worktrees/<rig>N``) by probing for a free number, so concurrent adds race. The
+    checkout itself (:func:`checkout_worktree`) runs outside the lock, in parallel.
+    """
+    path = rig.polecat_worktree(name)
     if os.path.isdir(path) and gitops.is_repo(path):
         if gitops.dirty_paths(path):
             raise ConflictError(f"worktree {path} has uncommitted changes from an earlier job",
                                 hint="look at them, then commit or discard them before reusing this polecat")
-        _git_retry(["switch", "--quiet", "--no-guess", "-c", branch, base_commit], cwd=path)
-        return path, base_commit
+        return path, False
     if os.path.exists(path):
         raise ConflictError(f"{path} exists but is not a git worktree", hint="move it away")
-    gitops.run(["worktree", "prune"], cwd=rig.repo, check=False)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    _git_retry(["worktree", "add", "--quiet", "-b", branch, path, base_commit], cwd=rig.repo)
-    return path, base_commit
+    add = ["worktree", "add", "--quiet", "--no-checkout", "-b", branch, path, base_commit]
+    with _repo_lock(rig.repo), FileLock(os.path.join(rig.repo, "vermas-worktree.lock")):
+        if gitops.run(add, cwd=rig.repo, check=False).returncode != 0:
+            gitops.run(["worktree", "prune"], cwd=rig.repo, check=False)  # a stale registration of this path
+            gitops.run(add, cwd=rig.repo)
+    return path, True
+
+
+def checkout_worktree(path: str, branch: str, base_commit: str, *, fresh: bool) -> None:
+    """Fill a registered worktree (fresh) or move a reused clean one to the new branch."""
+    if fresh:
+        gitops.run(["reset", "--quiet", "--hard", base_commit], cwd=path)
+    else:
+        _git_retry(["switch", "--quiet", "--no-guess", "-c", branch, base_commit], cwd=path)
+
+
+_repo_locks: dict[str, threading.Lock] = {}
+_repo_locks_guard = threading.Lock()
+
+
+def _repo_lock(repo: str) -> threading.Lock:
+    """In-process lock per repository: threads queue here (woken at once) before the flock."""
+    with _repo_locks_guard:
+        lock = _repo_locks.get(repo)
+        if lock is None:
+            lock = _repo_locks[repo] = threading.Lock()
+        return lock
 
 
 def _git_retry(args: list[str], *, cwd: str, attempts: int = 5) -> None:
@@ -303,34 +347,62 @@ def launch(town: Town, claims: list[Claim], *, actor: str, environ: dict | None 
     """Worktree + session for every claim, in parallel; each claim gets ``result`` or ``error``."""
     if not claims:
         return
-    if len(claims) == 1:
-        _launch_one(town, claims[0], actor=actor, environ=environ, wait_ready=wait_ready, timeout=ready_timeout)
+    from vermas.town import sessions
+
+    prov = sessions.provider(town, environ, claims[0].rig.name)
+    specs: dict = {}
+    bases: dict[tuple[str, str], str | None] = {}
+    for c in claims:  # resolve each base branch once, not once per polecat
+        key = (c.rig.repo, c.state.get("base") or "main")
+        if key not in bases:
+            bases[key] = gitops.rev_parse(f"refs/heads/{key[1]}", cwd=key[0])
+        c.state["base_commit"] = bases[key]
+    registered: list[tuple[Claim, str, bool]] = []
+    for c in claims:  # the serialised part, back to back in this thread
+        try:
+            if not c.state.get("base_commit"):
+                raise NotFoundError(f"branch {c.state.get('base')!r} does not exist in {c.rig.repo}",
+                                    hint=f"check the rig's default branch ('vermas rig status {c.rig.name}')")
+            path, fresh = register_worktree(c.rig, str(c.agent.name), c.branch, c.state["base_commit"])
+            registered.append((c, path, fresh))
+        except Exception as exc:
+            _fail(town, c, exc, actor=actor)
+    if len(registered) == 1:
+        _launch_one(town, *registered[0], actor=actor, environ=environ, wait_ready=wait_ready,
+                    timeout=ready_timeout, provider=prov, specs=specs)
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(8, len(claims))) as pool:
-        futures = [pool.submit(_launch_one, town, c, actor=actor, environ=environ, wait_ready=wait_ready,
-                               timeout=ready_timeout) for c in claims]
+    with ThreadPoolExecutor(max_workers=min(8, len(registered) or 1)) as pool:
+        futures = [pool.submit(_launch_one, town, c, path, fresh, actor=actor, environ=environ,
+                               wait_ready=wait_ready, timeout=ready_timeout, provider=prov, specs=specs)
+                   for c, path, fresh in registered]
         for f in futures:
             f.result()
 
 
-def _launch_one(town: Town, c: Claim, *, actor: str, environ: dict | None, wait_ready: bool, timeout: float) -> None:
+def _launch_one(town: Town, c: Claim, path: str, fresh: bool, *, actor: str, environ: dict | None,
+                wait_ready: bool, timeout: float, provider: object | None = None, specs: dict | None = None) -> None:
     name = str(c.agent.name)
     try:
-        path, base_commit = ensure_worktree(c.rig, name, c.branch, c.state.get("base") or "main")
-        state = polecats.update(c.rig, name, worktree=path, base_commit=base_commit)
+        checkout_worktree(path, c.branch, c.state["base_commit"], fresh=fresh)
+        state = polecats.update(c.rig, name, worktree=path, base_commit=c.state["base_commit"])
         record = start_session(town, c.rig, state, sender=actor, environ=environ, wait_ready=wait_ready,
-                               timeout=timeout)
+                               timeout=timeout, title=c.title, provider=provider, specs=specs)
         c.result = record
     except Exception as exc:
-        message = exc.message if isinstance(exc, VermasError) else f"{type(exc).__name__}: {exc}"
-        c.error = message
-        rollback(town, c, message, actor=actor)
+        _fail(town, c, exc, actor=actor)
+
+
+def _fail(town: Town, c: Claim, exc: Exception, *, actor: str) -> None:
+    message = exc.message if isinstance(exc, VermasError) else f"{type(exc).__name__}: {exc}"
+    c.error = message
+    rollback(town, c, message, actor=actor)
 
 
 def start_session(town: Town, rig: RigPaths, state: dict, *, sender: str, environ: dict | None = None,
-                  wait_ready: bool = True, timeout: float = 60.0, resumed: bool = False) -> dict:
+                  wait_ready: bool = True, timeout: float = 60.0, resumed: bool = False, title: str | None = None,
+                  provider: object | None = None, specs: dict | None = None) -> dict:
     """Start (or restart) the session of a polecat with hooked work; marks it ``working``."""
     from vermas.town import sessions
 
@@ -338,17 +410,18 @@ def start_session(town: Town, rig: RigPaths, state: dict, *, sender: str, enviro
     bead = state.get("bead")
     if not bead:
         raise ConflictError(f"polecat {agent.address} has nothing on its hook", hint="sling a bead to it first")
-    title = ""
-    info = work_info(town, agent)
-    if info.get("bead"):
-        title = info["bead"].get("title", "")
+    if title is None:
+        info = work_info(town, agent)
+        title = info["bead"].get("title", "") if info.get("bead") else ""
     prompt = beacon.work_prompt(agent.address, sender, bead, title, molecule=state.get("molecule"), resumed=resumed)
     env = session_env(town.root, agent, bead=bead, runtime=state.get("runtime"),
                       extra={"VERMAS_SPAWN_ID": str(state.get("spawn_id") or ""),
                              "VERMAS_INCARNATION": str(state.get("incarnation") or 0)})
     record = sessions.start_agent(town, agent, runtime=state.get("runtime") or "claude",
                                   workdir=state.get("worktree") or rig.polecat_worktree(state["name"]),
-                                  prompt=prompt, env=env, environ=environ, wait_ready=wait_ready, timeout=timeout)
+                                  prompt=prompt, env=env, environ=environ, wait_ready=wait_ready, timeout=timeout,
+                                  using=provider, spec=_spec(town, rig.name, state.get("runtime") or "claude",
+                                                             environ, specs))
     polecats.update(rig, state["name"], state="working", session=agent.session, error=None,
                     started_at=timefmt.now_str())
     work.emit(town.beads_dir, "agent.started", sender, {
@@ -356,6 +429,18 @@ def start_session(town: Town, rig: RigPaths, state: dict, *, sender: str, enviro
         "runtime": state.get("runtime"), "hooked_bead": bead, "branch": state.get("branch"),
         "spawn_id": state.get("spawn_id"), "incarnation": state.get("incarnation"), "resumed": resumed})
     return record
+
+
+def _spec(town: Town, rig: str, name: str, environ: dict | None, cache: dict | None):
+    """The runtime spec ``name``, resolved once per launch (config files are read once, not per agent)."""
+    from vermas.town.sessions import runtime_spec
+
+    if cache is None:
+        return runtime_spec(town, name, rig, environ)
+    key = (rig, name)
+    if key not in cache:
+        cache[key] = runtime_spec(town, name, rig, environ)
+    return cache[key]
 
 
 def work_info(town: Town, agent: Agent) -> dict:

@@ -3,8 +3,10 @@
 The record is the runtime layer's activity file (``<runtime>/activity/<session>.json``,
 :mod:`vermas.runtime.activity`), found through the session's ``$VERMAS_SESSION`` and
 ``$VERMAS_RUNTIME_DIR``. Only ``ts``/``timestamp`` move and ``last_cli``/``cli_calls`` are
-kept; the busy/idle ``state`` the hooks wrote is left alone. Never raises (a heartbeat must
-not break the command it rides on). Hook path: standard library only.
+kept; the busy/idle ``state`` the hooks wrote is left alone. Hook commands that write the
+record themselves (``mail check``, ``signal``, ``prime --hook``) are skipped, and so are calls
+within a second of the record's last write (one write per burst). Never raises (a
+heartbeat must not break the command it rides on). Hook path: standard library only.
 """
 
 from __future__ import annotations
@@ -13,13 +15,24 @@ import json
 import os
 import time
 
+# Hook commands that write the activity record themselves (a second write would only cost time).
+_SELF_RECORDING = (("mail", "check"), ("signal",), ("prime", "--hook"))
+MIN_INTERVAL = 1.0  # seconds: bursts of calls cost one write
+
 
 def touch(environ: dict, argv: list[str]) -> None:
+    if any(tuple(argv[:len(head)]) == head for head in _SELF_RECORDING):
+        return
     session = environ.get("VERMAS_SESSION")
     runtime_dir = environ.get("VERMAS_RUNTIME_DIR")
     if not session or not runtime_dir or "/" in session:
         return
     path = os.path.join(runtime_dir, "activity", session + ".json")
+    try:
+        if time.time() - os.stat(path).st_mtime < MIN_INTERVAL:
+            return  # touched (or written by a hook) within the last second: that sign of life stands
+    except OSError:
+        pass
     try:
         try:
             with open(path, encoding="utf-8") as fh:

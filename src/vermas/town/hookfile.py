@@ -32,7 +32,7 @@ def write(path: str, ref_type: str, ref_id: str) -> None:
     from vermas.fileops import atomic_write_text
 
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    atomic_write_text(path, f"{ref_type}:{ref_id}")
+    atomic_write_text(path, f"{ref_type}:{ref_id}", durable=False)  # the bead (ledger) is the durable half
 
 
 def clear(path: str) -> bool:

@@ -99,7 +99,10 @@ def save(rig: RigPaths, state: dict) -> dict:
     state["updated_at"] = timefmt.now_str()
     home = rig.polecat_home(state["name"])
     os.makedirs(home, exist_ok=True)
-    atomic_write_text(state_path(rig, state["name"]), json.dumps(state, indent=2, sort_keys=False) + "\n")
+    # Not fsync'ed: the rename keeps it whole across a killed process, and the durable truth of a
+    # job (bead status + assignee) is in the ledger, which the witness reconciles against.
+    atomic_write_text(state_path(rig, state["name"]), json.dumps(state, indent=2, sort_keys=False) + "\n",
+                      durable=False)
     return state
 
 

@@ -73,23 +73,25 @@ def runtime_spec(town: Town, name: str, rig: str | None = None, environ: dict | 
 
 def start_agent(town: Town, agent, *, runtime: str, workdir: str, prompt: str | None, env: dict,
                 environ: dict | None = None, wait_ready: bool = True, timeout: float = 60.0,
-                role_text: str | None = None) -> dict:
+                role_text: str | None = None, using: object | None = None, spec: object | None = None) -> dict:
     """Start ``agent``'s session through the runtime provider (a dead leftover session is cleared first)."""
     from vermas.runtime.errors import SessionExistsError
     from vermas.runtime.providers import StartRequest
 
-    prov = provider(town, environ, agent.rig)
-    spec = runtime_spec(town, runtime, agent.rig, environ)
-    status = prov.status(agent.session)
-    if status["exists"]:
-        if status["alive"]:
-            raise SessionExistsError(f"{agent.address} already has a running session ({agent.session})",
-                                     hint=f"attach: {' '.join(attach_command(town, agent.session, environ))}")
-        prov.stop(agent.session)
+    prov = using or provider(town, environ, agent.rig)
+    spec = spec or runtime_spec(town, runtime, agent.rig, environ)
     request = StartRequest(session=agent.session, workdir=workdir, runtime=spec, address=agent.address,
                            town=town.root, bead=env.get("BEAD_ID"), env=env, initial_prompt=prompt, role=agent.role,
                            role_text=role_text)
-    return prov.start(request, wait=wait_ready, timeout=timeout)
+    try:
+        return prov.start(request, wait=wait_ready, timeout=timeout)
+    except SessionExistsError:
+        if prov.status(agent.session)["alive"]:
+            raise SessionExistsError(f"{agent.address} already has a running session ({agent.session})",
+                                     hint=f"attach: {' '.join(attach_command(town, agent.session, environ))}") \
+                from None
+        prov.stop(agent.session)  # a dead leftover (remain-on-exit): clear it and start again
+        return prov.start(request, wait=wait_ready, timeout=timeout)
 
 
 def stop_agent(town: Town, session: str, environ: dict | None = None) -> bool:

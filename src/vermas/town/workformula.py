@@ -28,13 +28,13 @@ def check_exists(town_root: str, rig_beads: str | None, name: str, environ: dict
 
 
 def cook_for(town_root: str, rig_beads: str | None, name: str, values: dict[str, str],
-             user_vars: dict[str, str], environ: dict | None = None):
+             user_vars: dict[str, str], environ: dict | None = None, *, lookup=None):
     """The runtime protomolecule of formula ``name`` bound for one slung bead."""
     from vermas.formulas import vars as formula_vars
     from vermas.formulas.cook import cook
     from vermas.formulas.resolve import resolve
 
-    lookup = lookup_for(town_root, rig_beads, environ)
+    lookup = lookup or lookup_for(town_root, rig_beads, environ)
     formula = lookup.load(name)
     declared = formula_vars.declared(resolve(formula, lookup))
     given = {k: v for k, v in values.items() if k in declared}
