@@ -170,6 +170,21 @@ def drain(runtime_dir: str, session: str, *, now: float | None = None) -> list[d
     return claimed
 
 
+def claim(runtime_dir: str, session: str, name: str) -> dict | None:
+    """Claim one queued nudge by file name (None when a hook already drained it); :func:`ack` after use."""
+    directory = _dir(runtime_dir, session)
+    path = os.path.join(directory, name)
+    with _lock(directory):
+        data = _load(path)
+        if data is None:
+            return None
+        claim_path = path[: -len(".json")] + ".claimed"
+        os.replace(path, claim_path)
+        data["_claim"] = claim_path
+        data["_file"] = name
+        return data
+
+
 def ack(items: list[dict]) -> None:
     """Remove the claims of delivered nudges."""
     for item in items:

@@ -86,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
             prompt = sys.stdin.read()
         return headless.run(prompt, output_format=args.output_format, faults=faults, hooks=runner,
                             session_id=session_id, transcript=transcript)
+    import faulthandler
+    import signal
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <pid>` prints every thread's stack
     from vermas.sim.agent import Agent
     from vermas.sim.screen import Screen
     from vermas.sim.terminal import Terminal

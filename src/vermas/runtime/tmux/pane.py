@@ -92,9 +92,22 @@ class Pane:
         return formats.parse_line(fields, first), screen
 
     def tail(self, lines: int = 50) -> str:
-        """The last ``lines`` non-trailing-blank lines of screen and scrollback."""
+        """The last ``lines`` lines of screen and scrollback, trailing blanks dropped and blank runs collapsed.
+
+        (A dead pane's "Pane is dead" line sits at the bottom of an otherwise empty screen;
+        collapsing the gap keeps the agent's last output in view.)
+        """
         text = self.capture(history=max(lines, 0) + 200)
-        rows = text.rstrip("\n").split("\n")
+        rows: list[str] = []
+        blanks = 0
+        for row in text.rstrip("\n").split("\n"):
+            if row.strip():
+                blanks = 0
+            else:
+                blanks += 1
+                if blanks > 1:
+                    continue
+            rows.append(row)
         while rows and not rows[-1].strip():
             rows.pop()
         return "\n".join(rows[-lines:]) if lines > 0 else ""
