@@ -1,9 +1,11 @@
 """Refinery fixtures: a real town with a rig, polecat worktrees on the shared bare repo, MR beads.
 
-Merge requests are created exactly the way ``vermas done`` creates them (rig ledger, type
-``merge-request``, label ``gt:merge-request``, title ``Merge: <source>``, ``key: value``
-description with branch, target, source_issue, worker, rig, commit_sha; the source bead
-then ``in_progress`` and the polecat's hook file removed).
+``Kit.work`` has a polecat do a job and submit it with the town's real ``done`` (the code
+behind ``vermas done``): rig ledger MR bead of type ``merge-request``, label
+``gt:merge-request``, title ``Merge: <source>``, ``key: value`` description with branch,
+target, source_issue, worker, rig, commit_sha; the source bead ``in_progress``; the hook file
+removed; ``POLECAT_DONE`` mailed to the witness. ``Kit.submit`` writes the same bead by hand
+for what ``done`` refuses on purpose (a duplicate submission of the same commit).
 """
 
 from __future__ import annotations
@@ -137,7 +139,7 @@ class Kit:
         """What ``vermas done`` does for a completed job: an MR bead; the source leaves the hook."""
         commit = commit or polecat.head
         with self.ledger() as ledger, ledger.transaction(polecat.address) as tx:
-            src = ledger.get(source)
+            src = ledger.find(source) or {"priority": 2}  # a town (hq-) bead lives in the town ledger
             description = "\n".join([f"branch: {polecat.branch}", f"target: {target}", f"source_issue: {source}",
                                      f"worker: {polecat.address}", f"rig: {self.rig}", f"commit_sha: {commit}"])
             mr = tx.create(f"Merge: {source}", description=description, issue_type="merge-request",
@@ -147,13 +149,26 @@ class Kit:
                 tx.update(source, status="in_progress")
         return mr["id"]
 
+    def done(self, polecat: Polecat, source: str) -> str:
+        """``vermas done`` for ``polecat``'s hooked ``source`` (the town's real code); returns the MR id."""
+        from vermas.town import done, polecats, work
+        from vermas.town.identity import Agent
+
+        agent = Agent("polecat", self.rig, polecat.name)
+        state = polecats.try_load(self.paths, polecat.name) or polecats.new_state(self.paths, polecat.name)
+        state.update(state="working", bead=source, branch=polecat.branch, base="main", worktree=polecat.worktree)
+        polecats.save(self.paths, state)
+        work.set_hook(self.town.root, agent, source, actor="mayor")
+        result = done.done(self.town, agent, dispatch=False)
+        return result["mr"]
+
     def work(self, name: str, files: dict[str, str | None], message: str, *, priority: int = 2,
              title: str | None = None) -> tuple[Polecat, str, str]:
-        """A polecat does a job: task hooked, commit, submit. Returns (polecat, source, mr)."""
+        """A polecat does a job: task hooked, commit, ``vermas done``. Returns (polecat, source, mr)."""
         cat = self.polecat(name)
         source = self.task(title or message, polecat=cat, priority=priority)
         cat.commit(files, message)
-        mr = self.submit(cat, source)
+        mr = self.done(cat, source)
         return cat, source, mr
 
     # inspection ------------------------------------------------------------------

@@ -62,7 +62,7 @@ def test_conflicting_branches_second_is_reworked_then_merges_after_fix(kit):
     second.git("rebase", "--abort")
     second.git("reset", "--quiet", "--hard", "main")
     second.commit({"calc.py": "def add(a, b):\n    return b + a  # fast\n"}, "Commute add")
-    mr3 = kit.submit(second, src2)
+    mr3 = kit.done(second, src2)  # the bead is back on its hook: `vermas done` again
     summary = kit.run_once()
     assert summary["merged"] == [mr3]
     assert kit.show("calc.py") == "def add(a, b):\n    return b + a  # fast"
@@ -162,3 +162,18 @@ def test_push_upstream_syncs_first_and_verifies_the_push(kit):
     upstream = git("rev-parse", "main", cwd=kit.source)
     assert upstream == kit.main()
     assert kit.subjects()[:2] == ["feature", "upstream change"]
+
+
+def test_source_bead_in_the_town_ledger_is_closed_on_merge(kit):
+    cat = kit.polecat("nux")
+    with kit.town_ledger() as ledger, ledger.transaction("mayor") as tx:
+        source = tx.create("town-level work slung to a rig", issue_type="task", status="hooked",
+                           assignee=cat.address)["id"]
+    assert source.startswith("hq-")
+    cat.commit({"a.py": "A = 1\n"}, "town work")
+    mr = kit.submit(cat, source)  # the MR lives in the rig ledger; its source in the town's
+
+    assert kit.run_once()["merged"] == [mr]
+    with kit.town_ledger() as ledger:
+        bead = ledger.get(source)
+    assert bead["status"] == "closed" and bead["close_reason"] == "merged"

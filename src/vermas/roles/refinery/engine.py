@@ -588,7 +588,7 @@ class Refinery:
 
     def _check_pull_requests(self, open_prs: list[MergeRequest], report: RoundReport) -> None:
         """Finish requests whose pull request has landed upstream."""
-        if not open_prs or self.settings.mode != "pr":
+        if not open_prs:  # checked even after merge.mode went back to direct: the label is the state
             return
         repo = self.home.repo
         for target in sorted({m.target for m in open_prs}):

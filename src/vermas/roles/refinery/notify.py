@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from vermas.errors import NotFoundError
+from vermas.errors import ConflictError, NotFoundError
 from vermas.ledger import queries, timefmt
 from vermas.ledger.store import Ledger
 from vermas.town import addresses, hookfile, mail, protocol
@@ -143,7 +143,7 @@ def rework_text(item: dict, target: str) -> str:
     return "\n".join(lines)
 
 
-def rehook(town_root: str, rig_ledger: Ledger, actor: str, item: dict, target: str) -> str:
+def rehook(town_root: str, ledger: Ledger, actor: str, item: dict, target: str) -> str:
     """Give the source bead back to its polecat with the failure context; returns what was done.
 
     ``"hooked"`` (back on the polecat's hook), ``"unassigned"`` (left open for re-sling) or
@@ -151,7 +151,7 @@ def rehook(town_root: str, rig_ledger: Ledger, actor: str, item: dict, target: s
     added once per merge request.
     """
     source_id = item.get("source", "")
-    issue = rig_ledger.find(source_id) if source_id else None
+    issue = ledger.find(source_id) if source_id else None
     if issue is None or issue.get("status") in ("closed", "tombstone"):
         return "skipped"
     agent = try_parse_address(item.get("worker", ""))
@@ -159,18 +159,25 @@ def rehook(town_root: str, rig_ledger: Ledger, actor: str, item: dict, target: s
         else None
     marker = f"{REWORK_MARK} {item['mr']}"
     context = f"{marker}: {item.get('summary', '')}\n\n{rework_text(item, target)}"
-    with rig_ledger.transaction(actor) as tx:
+    from vermas.town import work
+
+    with ledger.transaction(actor) as tx:
         if not any(str(c.get("text", "")).startswith(marker) for c in issue.get("comments") or ()):
             tx.add_comment(source_id, context)
         tx.add_label(source_id, "rework")
         if holder is not None:
-            tx.update(source_id, status="hooked", assignee=holder.address)
-        else:
-            tx.update(source_id, status="open", assignee=None)
+            try:
+                work.hook_in_tx(tx, source_id, holder, dispatched_by=actor,
+                                extra_event={"rework": True, "mr_id": item["mr"]})
+            except ConflictError:  # someone else took the bead meanwhile: leave it to them
+                holder = None
+        if holder is None and issue.get("status") in ("hooked", "in_progress") and \
+                issue.get("assignee", "") in ("", item.get("worker", "")):
+            tx.update(source_id, status="open", assignee=None)  # still the submitter's: free it for a re-sling
         tx.emit("refinery.rework", {"bead_id": source_id, "mr_id": item["mr"], "kind": item.get("kind"),
                                     "stage": item.get("stage"), "hooked_to": holder.address if holder else None})
     if holder is not None:
-        hookfile.write(holder.hook_path(town_root), "bead", source_id)
+        work.write_hook_file(town_root, holder, source_id)
         return "hooked"
     return "unassigned"
 

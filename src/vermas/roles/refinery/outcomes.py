@@ -4,9 +4,11 @@ A plan (built by the engine, written to the journal before the target moves) lis
 request, what happens to it:
 
 * ``merged`` / ``already``: close the MR (``close_reason: merged``, ``merge_commit``) and the
-  source bead in one ledger transaction, clear the polecat's hook file if it still points at
-  the bead, delete the branch (only if it still points at the merged commit; a worktree
-  that has it checked out is detached first), mail ``MERGED``, land convoys;
+  source bead (in one ledger transaction when the source is a rig bead; a town or other-rig
+  bead, found through ``routes.jsonl``, is closed in its own ledger right after), clear the
+  polecat's hook file if it still points at the bead, delete the branch (only if it still
+  points at the merged commit; a worktree that has it checked out is detached first), mail
+  ``MERGED``, land convoys;
 * ``rework``: close the MR (``conflict`` or ``rejected``), put the source bead back on the
   polecat's hook with the failure context, mail ``REWORK_REQUEST``;
 * ``park``: label the MR ``mq:parked`` with the stage and reason, release it, tell the mayor;
@@ -22,7 +24,8 @@ from __future__ import annotations
 import os
 
 from vermas import gitops
-from vermas.ledger import timefmt
+from vermas.errors import NotFoundError
+from vermas.ledger import routes, timefmt
 from vermas.ledger.store import Ledger
 from vermas.roles.refinery import mr as mrmod
 from vermas.roles.refinery import notify, queue
@@ -35,6 +38,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from vermas.ledger.store import Transaction
     from vermas.roles.refinery.queue import StaleDecision
 
 
@@ -103,12 +107,62 @@ class Outcomes:
             lines.append(f"Gate evidence: {plan['evidence']}")
         return "\n".join(lines)
 
+    # ----------------------------------------------------------------- sources
+    def open_source(self, source_id: str) -> tuple[Ledger | None, dict | None]:
+        """The ledger holding a source bead and the bead: the rig's, else the one its prefix routes to.
+
+        A ledger other than the rig's is opened for the caller, who closes it (see :meth:`done_with`).
+        """
+        if not source_id:
+            return None, None
+        issue = self.ledger.find(source_id)
+        if issue is not None:
+            return self.ledger, issue
+        target = routes.beads_dir_for_id(source_id, self.ledger.dir, self.town_root)
+        if not target or os.path.abspath(target) == self.ledger.dir:
+            return None, None
+        try:
+            other = Ledger.open(target)
+        except NotFoundError:
+            return None, None
+        issue = other.find(source_id)
+        if issue is None:
+            other.close()
+            return None, None
+        return other, issue
+
+    def done_with(self, ledger: Ledger | None) -> None:
+        if ledger is not None and ledger is not self.ledger:
+            ledger.close()
+
+    def _close_source(self, ledger: Ledger, source: dict, comment: str) -> None:
+        with ledger.transaction(self.actor) as tx:
+            self._close_source_in(tx, source, comment)
+
+    @staticmethod
+    def _close_source_in(tx: Transaction, source: dict, comment: str) -> None:
+        if source.get("status") in ("closed", "tombstone"):
+            return
+        tx.add_comment(source["id"], comment)
+        if "rework" in (source.get("labels") or []):
+            tx.remove_label(source["id"], "rework")
+        tx.close(source["id"], mrmod.MERGED)
+
     # ------------------------------------------------------------------ merged
     def close_merged(self, item: dict, target: str, merge_commit: str) -> None:
-        """Close the MR (merged) and its source bead in one transaction; clear a stale hook file."""
+        """Close the MR (merged) and its source bead (one transaction when both are in the rig ledger)."""
         mr_issue = self.ledger.find(item["mr"])
         source_id = item.get("source") or ""
-        source = self.ledger.find(source_id) if source_id else None
+        source_ledger, source = self.open_source(source_id)
+        comment = f"[refinery] merged into {target} at {merge_commit} (MR {item['mr']})"
+        try:
+            self._close_merged(item, target, merge_commit, mr_issue, source_ledger, source, comment)
+        finally:
+            self.done_with(source_ledger)
+
+    def _close_merged(self, item: dict, target: str, merge_commit: str, mr_issue: dict | None,
+                      source_ledger: Ledger | None, source: dict | None, comment: str) -> None:
+        source_id = item.get("source") or ""
         with self.ledger.transaction(self.actor) as tx:
             if mr_issue is not None and mr_issue.get("status") != "closed":
                 description = mrmod.set_fields(str(mr_issue.get("description") or ""),
@@ -117,13 +171,12 @@ class Outcomes:
                 tx.add_comment(item["mr"], f"[refinery] merged into {target} at {merge_commit}"
                                + (f" ({item['note']})" if item.get("note") else ""))
                 tx.close(item["mr"], mrmod.MERGED)
-            if source is not None and source.get("status") not in ("closed", "tombstone"):
-                tx.add_comment(source_id, f"[refinery] merged into {target} at {merge_commit} (MR {item['mr']})")
-                if "rework" in (source.get("labels") or []):
-                    tx.remove_label(source_id, "rework")
-                tx.close(source_id, mrmod.MERGED)
+            if source is not None and source_ledger is self.ledger:
+                self._close_source_in(tx, source, comment)
             tx.emit("refinery.merged", {"mr_id": item["mr"], "bead_id": source_id, "target": target,
                                         "merge_commit": merge_commit, "branch": item.get("branch")})
+        if source is not None and source_ledger is not None and source_ledger is not self.ledger:
+            self._close_source(source_ledger, source, comment)
         agent = try_parse_address(item.get("worker", ""))
         if agent is not None and source_id:
             path = agent.hook_path(self.town_root)
@@ -176,7 +229,12 @@ class Outcomes:
                                           "stage": item.get("stage"), "files": item.get("files") or []})
 
     def _rehook(self, item: dict, target: str) -> None:
-        item["hooked"] = notify.rehook(self.town_root, self.ledger, self.actor, item, target)
+        source_ledger, _source = self.open_source(item.get("source") or "")
+        try:
+            item["hooked"] = notify.rehook(self.town_root, source_ledger, self.actor, item, target) \
+                if source_ledger is not None else "skipped"
+        finally:
+            self.done_with(source_ledger)
 
     # --------------------------------------------------------------------- park
     def park(self, item: dict) -> None:
@@ -206,10 +264,15 @@ class Outcomes:
             tx.update(item["mr"], description=description, status="open", assignee=None)
             tx.add_label(item["mr"], mrmod.PR_OPEN_LABEL)
             tx.add_comment(item["mr"], f"[refinery] pull request opened: {item.get('url') or '(no URL printed)'}")
-            source = item.get("source")
-            if source and self.ledger.find(source) is not None:
-                tx.add_comment(source, f"[refinery] pull request for MR {item['mr']}: {item.get('url') or ''}")
             tx.emit("refinery.pr_opened", {"mr_id": item["mr"], "url": item.get("url"), "head": item["head"]})
+        source_ledger, source = self.open_source(item.get("source") or "")
+        try:
+            if source_ledger is not None and source is not None:
+                with source_ledger.transaction(self.actor) as tx:
+                    tx.add_comment(source["id"], f"[refinery] pull request for MR {item['mr']}: "
+                                                 f"{item.get('url') or ''}")
+        finally:
+            self.done_with(source_ledger)
 
     # -------------------------------------------------------------------- stale
     def close_stale(self, decision: StaleDecision, target_sha: str | None) -> None:
@@ -218,7 +281,16 @@ class Outcomes:
         issue = self.ledger.find(item.id)
         if issue is None or issue.get("status") == "closed":
             return
-        source = self.ledger.find(item.source_issue) if (decision.close_source and item.source_issue) else None
+        source_ledger, source = self.open_source(item.source_issue) if decision.close_source else (None, None)
+        try:
+            self._close_stale(decision, target_sha, issue, source_ledger, source)
+        finally:
+            self.done_with(source_ledger)
+
+    def _close_stale(self, decision: StaleDecision, target_sha: str | None, issue: dict,
+                     source_ledger: Ledger | None, source: dict | None) -> None:
+        item = decision.mr
+        comment = f"[refinery] change already in {item.target} (MR {item.id})"
         with self.ledger.transaction(self.actor) as tx:
             updates: dict[str, str | None] = {"close_reason": decision.close_reason}
             if decision.close_reason == mrmod.MERGED and target_sha:
@@ -226,11 +298,12 @@ class Outcomes:
             tx.update(item.id, description=mrmod.set_fields(item.description, updates))
             tx.add_comment(item.id, f"[refinery] closed ({decision.close_reason}): {decision.detail}")
             tx.close(item.id, decision.close_reason)
-            if source is not None and source.get("status") not in ("closed", "tombstone"):
-                tx.add_comment(item.source_issue, f"[refinery] change already in {item.target} (MR {item.id})")
-                tx.close(item.source_issue, mrmod.MERGED)
+            if source is not None and source_ledger is self.ledger:
+                self._close_source_in(tx, source, comment)
             tx.emit("refinery.stale_closed", {"mr_id": item.id, "close_reason": decision.close_reason,
                                               "detail": decision.detail})
+        if source is not None and source_ledger is not None and source_ledger is not self.ledger:
+            self._close_source(source_ledger, source, comment)
         if source is not None:
             notify.convoys_after_close(self.town_root, item.source_issue, self.actor, self.log)
 
