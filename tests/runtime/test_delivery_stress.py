@@ -103,7 +103,8 @@ def test_swallowed_enter_is_retried_until_the_message_lands(provider, runtime_di
     assert all(r["status"] == "delivered" and r["attempts"] == 2 for r in results.values()), results
     for session in sessions:
         sent = [sanitize(j["text"]) for batch in batches for j in batch if j["session"] == session]
-        wait_for(lambda s=session, n=len(sent): len(prompts(runtime_dir, s)) >= n, message="prompts recorded")
+        expected_count = len(sent)
+        wait_for(lambda s=session, n=expected_count: len(prompts(runtime_dir, s)) >= n, message="prompts recorded")
         assert Counter(prompts(runtime_dir, session)) == Counter(sent)
         assert len(events(runtime_dir, session, "fault")) == len(sent)  # exactly one swallowed Enter each
     assert not os.path.exists(canary)
