@@ -100,3 +100,15 @@ def test_errors_name_what_is_wrong(kit, run):
 def test_help(cli, argv):
     r = cli(*argv)
     assert r.exit_code == 0 and "usage: vermas" in r.stdout
+
+
+def test_a_failing_pass_is_visible_in_status(kit, run):
+    kit.set("merge.batch_size", 0)
+    r = run("refinery", "run", "--rig", "app", "--once", "--quiet")
+    assert r.exit_code == 1 and "merge.batch_size = 0 (from rig) must be at least 1" in r.stderr
+    doc = run("refinery", "status", "--rig", "app", "--json").json()
+    assert "merge.batch_size" in doc["last_error"]["message"]
+    assert "last error" in run("refinery", "status", "--rig", "app").stdout
+    kit.set("merge.batch_size", 1)
+    assert run("refinery", "run", "--rig", "app", "--once", "--quiet").exit_code == 0
+    assert run("refinery", "status", "--rig", "app", "--json").json()["last_error"] is None

@@ -192,6 +192,10 @@ def _status(env: Environment, args: argparse.Namespace) -> int:
         if last.get("recovered"):
             parts.append(str(last["recovered"]))
         env.write(f"  last: {'; '.join(parts) or 'nothing to do'} ({_ago(last.get('at'))})")
+    error = doc.get("last_error")
+    if error:
+        env.write(f"  last error ({_ago(error.get('at'))}): {error.get('message')}"
+                  + (f" — {error['hint']}" if error.get("hint") else ""))
     totals = doc["totals"]
     if totals:
         env.write("  totals: " + ", ".join(f"{k} {v}" for k, v in totals.items()))

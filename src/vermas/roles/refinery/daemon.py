@@ -229,12 +229,15 @@ def run(town: Town, rig: str, *, once: bool = False, environ: dict[str, str] | N
                     if report.error:
                         summary["errors"].append(report.error)
                 failures = 0
+                if refinery.journal.doc.pop("last_error", None) is not None:  # this pass went through
+                    refinery.journal.write()
             except StageInterrupted:
                 pass
             except VermasError as exc:
                 failures += 1
                 summary["errors"].append(exc.message)
                 log(f"error: {exc.message}" + (f" (hint: {exc.hint})" if exc.hint else ""))
+                _record_error(home, exc.message, exc.hint)
                 if once:
                     raise
             except Exception as exc:
@@ -243,6 +246,7 @@ def run(town: Town, rig: str, *, once: bool = False, environ: dict[str, str] | N
                 failures += 1
                 summary["errors"].append(f"{type(exc).__name__}: {exc}")
                 log(f"unexpected error: {type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+                _record_error(home, f"{type(exc).__name__}: {exc}", None)
                 if once:
                     raise
             finally:
@@ -266,6 +270,18 @@ def run(town: Town, rig: str, *, once: bool = False, environ: dict[str, str] | N
             except OSError:
                 pass
         lock.release()
+
+
+def _record_error(home: RefineryHome, message: str, hint: str | None) -> None:
+    """Make a failing pass visible in ``refinery status`` (not only in the log)."""
+    from vermas.roles.refinery.journal import Journal
+
+    try:
+        journal = Journal(home.state_path, home.rig_name)
+        journal.doc["last_error"] = {"at": timefmt.now_str(), "message": message, "hint": hint}
+        journal.write()
+    except VermasError:
+        pass
 
 
 def kick(town_root: str, rig: str) -> bool:
@@ -454,6 +470,7 @@ def status(town: Town, rig: str, *, environ: dict[str, str] | None = None) -> di
         "current": _attempt_view(attempt),
         "interrupted": pid is None and bool(attempt),
         "last_result": state.get("last_result"),
+        "last_error": state.get("last_error"),
         "totals": state.get("totals") or {},
         "settings": settings_doc,
         "log": home.log_path,

@@ -106,6 +106,7 @@ class Journal:
         result = dict(result)
         result.setdefault("at", timefmt.now_str())
         self.doc["last_result"] = result
+        self.doc.pop("last_error", None)  # a finished round supersedes an earlier failing pass
         totals = self.doc["totals"]
         for key, value in counts.items():
             totals[key] = int(totals.get(key, 0)) + int(value)

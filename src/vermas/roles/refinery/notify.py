@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from vermas.errors import ConflictError, NotFoundError
+from vermas.errors import ConflictError, NotFoundError, VermasError
 from vermas.ledger import queries, timefmt
 from vermas.ledger.store import Ledger
 from vermas.town import addresses, hookfile, mail, protocol
@@ -242,6 +242,6 @@ def convoys_after_close(town_root: str, bead_id: str, actor: str, log: Callable[
 
     try:
         return convoys.on_bead_closed(town_root, bead_id, actor=actor)
-    except NotFoundError as exc:
+    except VermasError as exc:  # a convoy problem must not stall the merge queue; 'vermas convoy check' retries
         log(f"convoys: {exc.message}")
         return []
