@@ -51,6 +51,7 @@ def test_conflicting_branches_second_is_reworked_then_merges_after_fix(kit):
     [rework] = [m for m in kit.mails("REWORK_REQUEST toast") if m["assignee"] == "app/toast"]
     assert "Conflict-Files: calc.py" in rework["description"]
     assert kit.recipients("REWORK_REQUEST toast") == ["app/toast", "app/witness"]
+    assert git("rev-parse", second.branch, cwd=kit.repo) == second.head  # nothing of the polecat's work is lost
     source = kit.bead(src2)
     assert source["status"] == "hooked" and source["assignee"] == "app/polecats/toast"
     assert "rework" in source["labels"] and "calc.py" in _comments(source)
@@ -73,12 +74,13 @@ def test_conflicting_branches_second_is_reworked_then_merges_after_fix(kit):
 def test_branch_breaking_the_tests_is_rejected_with_output_and_target_stays_green(kit):
     kit.set("gates.test", "./check.sh")
     good_before = kit.main()
-    _cat, source, mr = kit.work("nux", {"bad.py": "x = 'BROKEN'\n"}, "Break things")
+    cat, source, mr = kit.work("nux", {"bad.py": "x = 'BROKEN'\n"}, "Break things")
 
     summary = kit.run_once()
 
     assert summary["rework"] == [mr] and summary["merged"] == []
     assert kit.main() == good_before
+    assert git("rev-parse", cat.branch, cwd=kit.repo) == cat.head  # the polecat's commit is kept for the rework
     mr_bead = kit.bead(mr)
     assert mr_bead["close_reason"] == "rejected" and "rejected_stage: test" in mr_bead["description"]
     [mail] = [m for m in kit.mails("REWORK_REQUEST nux") if m["assignee"] == "app/nux"]

@@ -80,6 +80,7 @@ def test_pr_mode_opens_a_pull_request_and_finishes_when_it_lands(kit, fake_gh, u
     assert kit.main() == git("rev-parse", "main", cwd=kit.source)
     assert kit.show("more.py") == "Y = 3"
     assert kit.recipients("MERGED nux") == sorted(["app/nux", "app/witness", "mayor/"])
+    assert not kit.branch_exists(cat.branch)
 
 
 def test_pr_command_failure_parks_the_request(kit, fake_gh):

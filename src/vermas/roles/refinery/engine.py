@@ -330,7 +330,7 @@ class Refinery:
         outcome = run_batch(candidates, builder.build, lambda stack: self._test(stack, builder)) if candidates \
             else BatchOutcome()
         self._worktree_at = builder.at
-        plan = self._plan(target, base, batch, sources, conflicts, outcome, builder)
+        plan = self._plan(target, base, sources, conflicts, outcome)
         report.tests, report.gate_seconds = outcome.tests, round(self._gate_seconds, 3)
         report.bugs, report.flaky = dict(self._ignored), sorted(self._flaky)
         if self.settings.mode == "pr" and plan["pr"]:
@@ -374,8 +374,9 @@ class Refinery:
         raise ConflictError(f"{target} has diverged from {pr.REMOTE}/{target} ({local[:12]} vs {upstream[:12]})",
                             hint="reconcile the two by hand; the refinery only fast-forwards")
 
-    def _plan(self, target: str, base: str, batch: list[MergeRequest], sources: dict[str, str], conflicts: list,
-              outcome: BatchOutcome, builder: Builder) -> dict:
+    def _plan(self, target: str, base: str, sources: dict[str, str], conflicts: list,
+              outcome: BatchOutcome) -> dict:
+        """What happens to each request of the round (written to the journal before anything moves)."""
         notes = outcome.stack.notes if outcome.stack else {}
 
         def item(m: MergeRequest) -> dict:

@@ -101,9 +101,7 @@ def parked(town_root: str, sender: str, *, rig: str, item: dict, log: Callable[[
                     f"Resolve it, then run: vermas mq retry {item['mr']} --rig {rig}\n"
                     f"or reject it: vermas mq reject {item['mr']} --rig {rig} --reason '…'")
     targets = _recipients(town_root, ["mayor"], log)
-    if dedupe and any(_escalation_sent(town_root, item["mr"])):
-        return []
-    if not targets:
+    if not targets or (dedupe and _escalation_sent(town_root, item["mr"])):
         return []
     return [m["id"] for m in mail.send(town_root, sender, targets, record.subject(), record.body(),
                                        msg_type="escalation", priority="high")]
