@@ -55,7 +55,7 @@ def load_settings(value: str | None) -> dict:
     if not value:
         return {}
     text = value
-    if not value.lstrip().startswith("{"):
+    if not value.lstrip().startswith(("{", "[")):
         with open(value, encoding="utf-8") as fh:
             text = fh.read()
     data = json.loads(text)
