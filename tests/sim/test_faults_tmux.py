@@ -23,12 +23,12 @@ def provider(tmp_path, tmux_socket, monkeypatch):
         p.stop(name)
 
 
-def start(provider, tmp_path, name, faults, bead=None):
+def start(provider, tmp_path, name, faults, bead=None, wait=True):
     wd = tmp_path / name
     wd.mkdir()
     hook = tmp_path / f"{name}.hook.json"
     hook.write_text(json.dumps({"bead": bead}))
-    provider.start(sim_request(f"vm-f-{name}", str(wd), faults=faults, hook_cmd=f"cat {hook}"))
+    provider.start(sim_request(f"vm-f-{name}", str(wd), faults=faults, hook_cmd=f"cat {hook}"), wait=wait)
     return f"vm-f-{name}", wd
 
 
@@ -50,8 +50,12 @@ def test_slow_is_busy_for_a_while_then_idle(provider, tmp_path):
 
 
 def test_crash_mid_work_leaves_a_dead_pane_with_evidence(provider, tmp_path):
-    session, wd = start(provider, tmp_path, "crash", "crash", BEAD)
+    session, wd = start(provider, tmp_path, "crash", "crash", BEAD, wait=False)  # may crash before it looks ready
     wait_for(lambda: not provider.is_running(session), message="crashed")
+    from vermas.runtime.errors import AgentExitedError
+
+    with pytest.raises(AgentExitedError):
+        provider.wait_ready(session, timeout=5)
     status = provider.status(session)
     assert status["exists"] and status["exit_status"] == 3
     assert "simulated crash" in provider.peek(session, 20)
