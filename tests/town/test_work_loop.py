@@ -208,3 +208,21 @@ def test_prime_shows_role_work_checklist_and_mail(tcli, town_root, idle_rig):
     assert "Context compacted" in hooked.stdout and bead in hooked.stdout
     empty = tcli("prime", "--agent", "app/witness").stdout
     assert "the witness of rig app" in empty and "Your hook is empty" in empty
+
+
+def test_race_for_the_last_slot_one_wins_the_other_waits(tcli, town_root, idle_rig, tmp_path):
+    import subprocess
+    import sys
+
+    assert tcli("config", "set", "polecats.max", "1", "--rig", "app").exit_code == 0
+    beads = [create_bead(town_root, "app", f"Racer {n}") for n in range(2)]
+    env = {**os.environ, "VERMAS_TOWN": town_root}
+    procs = [subprocess.Popen([sys.executable, "-m", "vermas.cli", "sling", bead, "app", "--formula", "none",
+                               "--json"], env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for bead in beads]
+    outs = [(p.wait(timeout=120), p.stdout.read()) for p in procs]
+    assert [code for code, _out in outs] == [0, 0]
+    statuses = sorted(json.loads(out)["results"][0]["status"] for _code, out in outs)
+    assert statuses == ["queued", "started"]
+    rig = tcli("rig", "status", "app", "--json").json()
+    assert rig["busy"] == 1 and len(rig["queue"]) == 1

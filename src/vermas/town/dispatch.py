@@ -389,7 +389,7 @@ def _launch_one(town: Town, c: Claim, path: str, fresh: bool, *, actor: str, env
     name = str(c.agent.name)
     try:
         checkout_worktree(path, c.branch, c.state["base_commit"], fresh=fresh)
-        state = polecats.update(c.rig, name, worktree=path, base_commit=c.state["base_commit"])
+        state = {**c.state, "name": name, "worktree": path}  # recorded with state=working below
         record = start_session(town, c.rig, state, sender=actor, environ=environ, wait_ready=wait_ready,
                                timeout=timeout, title=c.title, provider=provider, specs=specs)
         c.result = record
@@ -425,8 +425,13 @@ def start_session(town: Town, rig: RigPaths, state: dict, *, sender: str, enviro
                                   prompt=prompt, env=env, environ=environ, wait_ready=wait_ready, timeout=timeout,
                                   using=provider, spec=_spec(town, rig.name, state.get("runtime") or "claude",
                                                              environ, specs))
-    polecats.update(rig, state["name"], state="working", session=agent.session, error=None,
-                    started_at=timefmt.now_str())
+    with polecats.lock(rig, state["name"]):
+        current = polecats.load(rig, state["name"])
+        # A fast agent may already have run 'vermas done' (state idle): never turn that back into working.
+        if current.get("spawn_id") == state.get("spawn_id") and current.get("state") == "spawning":
+            current.update(state="working", session=agent.session, error=None, worktree=state.get("worktree"),
+                           base_commit=state.get("base_commit"), started_at=timefmt.now_str())
+            polecats.save(rig, current)
     work.emit(town.beads_dir, "agent.started", sender, {
         "agent": agent.address, "session_name": agent.session, "worktree": state.get("worktree"),
         "runtime": state.get("runtime"), "hooked_bead": bead, "branch": state.get("branch"),
