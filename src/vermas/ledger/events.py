@@ -74,6 +74,18 @@ def bead_of(event: dict) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def beads_of(event: dict) -> set[str]:
+    """Every bead an event concerns: :func:`bead_of` plus ids listed in ``data.bead_ids`` (bulk events)."""
+    out = set()
+    single = bead_of(event)
+    if single:
+        out.add(single)
+    data = event.get("data")
+    if isinstance(data, dict) and isinstance(data.get("bead_ids"), list):
+        out.update(i for i in data["bead_ids"] if isinstance(i, str))
+    return out
+
+
 def matches(event: dict, *, types: tuple[str, ...] = (), actor: str | None = None,
             since_ns: int | None = None, bead: str | None = None) -> bool:
     """Does an event pass the filters? ``types`` are globs (``bead.*``), any may match."""
@@ -89,7 +101,7 @@ def matches(event: dict, *, types: tuple[str, ...] = (), actor: str | None = Non
         stamp = timefmt.parse_ns(event.get("timestamp"))
         if stamp is None or stamp < since_ns:
             return False
-    return not (bead and bead_of(event) != bead)
+    return not (bead and bead not in beads_of(event))
 
 
 def stats(events: list[dict]) -> dict:
@@ -120,9 +132,10 @@ def replay(events: list[dict], bead_id: str) -> list[tuple[dict, dict]]:
     state: dict = {"id": bead_id}
     out: list[tuple[dict, dict]] = []
     for event in events:
-        if bead_of(event) != bead_id:
+        if bead_id not in beads_of(event):
             continue
-        _apply(state, str(event.get("event_type", "")), event.get("data") or {})
+        kind = str(event.get("event_type", ""))
+        _apply(state, "bead.imported" if bead_of(event) != bead_id else kind, event.get("data") or {})
         snapshot = json.loads(json.dumps(state))
         out.append((event, snapshot))
     return out

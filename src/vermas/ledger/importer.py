@@ -58,6 +58,17 @@ def normalize(obj: dict) -> dict:
 
 def read_file(path: str) -> tuple[list[dict], int]:
     """Issues of an import file (normalised) and how many non-issue records it had."""
+    issues, _lines, others = read_file_lines(path)
+    return issues, others
+
+
+def read_file_lines(path: str) -> tuple[list[dict], dict[str, str], int]:
+    """:func:`read_file` plus ``{id: raw line}`` for the lines that can be kept byte for byte.
+
+    A line is kept verbatim (as a rebuild of the index keeps the lines of ``issues.jsonl``)
+    when it needed no normalisation and its keys are already in bd's order; anything else is
+    re-encoded canonically when written.
+    """
     try:
         records, foreign = codec.read_records(path)
     except UnicodeDecodeError as exc:
@@ -68,16 +79,34 @@ def read_file(path: str) -> tuple[list[dict], int]:
         raise NotFoundError(f"no such file: {path}", hint="give the path of a JSONL file to import") from None
     except IsADirectoryError:
         raise DataError(f"{path} is a directory, not a JSONL file") from None
-    return [normalize(obj) for _line, obj in records], len(foreign)
+    return _split(records, len(foreign))
 
 
 def read_text(text: str, label: str = "<stdin>") -> tuple[list[dict], int]:
     """:func:`read_file` for text already in memory (``vermas import -``)."""
+    issues, _lines, others = read_text_lines(text, label)
+    return issues, others
+
+
+def read_text_lines(text: str, label: str = "<stdin>") -> tuple[list[dict], dict[str, str], int]:
     records, foreign = codec.parse_lines(text.split("\n"), label)
-    return [normalize(obj) for _line, obj in records], len(foreign)
+    return _split(records, len(foreign))
 
 
-def plan(ledger: Ledger, incoming: list[dict]) -> ImportPlan:
+def _split(records: list[tuple[str, dict]], others: int) -> tuple[list[dict], dict[str, str], int]:
+    issues: list[dict] = []
+    verbatim: dict[str, str] = {}
+    for line, obj in records:
+        issue = normalize(obj)
+        issues.append(issue)
+        if issue is obj and codec.canonical(obj) is obj and line.startswith('{"id":"'):
+            verbatim[obj["id"]] = line
+        else:
+            verbatim.pop(obj["id"], None)
+    return issues, verbatim, others
+
+
+def plan(ledger: Ledger, incoming: list[dict], lines: dict[str, str] | None = None) -> ImportPlan:
     """Decide, per incoming issue, whether it is created, updated, unchanged or skipped."""
     result = ImportPlan()
     latest: dict[str, dict] = {}
@@ -85,22 +114,23 @@ def plan(ledger: Ledger, incoming: list[dict]) -> ImportPlan:
         latest[issue["id"]] = issue
     conn = ledger.conn
     ids = list(latest)
-    lines = index.get_lines(conn, ids)
-    statuses = index.statuses(conn, [i for i in ids if i in lines])
+    existing = index.get_lines(conn, ids)
+    statuses = index.statuses(conn, [i for i in ids if i in existing])
+    raw = lines or {}
     for issue_id, issue in latest.items():
-        line = lines.get(issue_id)
+        line = existing.get(issue_id)
         if line is None:
             result.created.append(issue)
             continue
         if statuses.get(issue_id) == "tombstone" and (issue.get("status") or "open") != "tombstone":
             result.skipped.append((issue_id, "deleted here (tombstone); import never resurrects it"))
             continue
-        if codec.encode_issue(issue) == line:
+        if raw.get(issue_id) == line or codec.encode_issue(issue) == line:
             result.unchanged.append(issue_id)
             continue
-        existing = codec.decode_line(line, ledger.issues_path, 0)
+        current = codec.decode_line(line, ledger.issues_path, 0)
         theirs = timefmt.parse_ns(issue.get("updated_at"))
-        ours = timefmt.parse_ns(existing.get("updated_at"))
+        ours = timefmt.parse_ns(current.get("updated_at"))
         if theirs is not None and (ours is None or theirs > ours):
             result.updated.append(issue)
         else:
@@ -108,19 +138,30 @@ def plan(ledger: Ledger, incoming: list[dict]) -> ImportPlan:
     return result
 
 
-def run(ledger: Ledger, incoming: list[dict], actor: str, *, dry_run: bool = False, source: str = "") -> ImportPlan:
-    """Plan and (unless ``dry_run``) apply an import atomically, under the ledger's write lock."""
+def run(ledger: Ledger, incoming: list[dict], actor: str, *, dry_run: bool = False, source: str = "",
+        lines: dict[str, str] | None = None) -> ImportPlan:
+    """Plan and (unless ``dry_run``) apply an import atomically, under the ledger's write lock.
+
+    ``lines`` (from :func:`read_file_lines`) lets incoming lines be stored byte for byte.
+    """
     if dry_run:
-        return plan(ledger, incoming)
-    with ledger.transaction(actor) as tx:
-        the_plan = plan(ledger, incoming)
-        if the_plan.changes:
-            tx.put_many(the_plan.changes, event="bead.imported")
-        tx.emit("ledger.imported", {
-            "source": source,
-            "created": len(the_plan.created),
-            "updated": len(the_plan.updated),
-            "unchanged": len(the_plan.unchanged),
-            "skipped": len(the_plan.skipped),
-        })
+        return plan(ledger, incoming, lines)
+    import gc
+
+    gc.disable()  # bulk work allocates many objects; the cyclic collector only slows it down
+    try:
+        with ledger.transaction(actor) as tx:
+            the_plan = plan(ledger, incoming, lines)
+            if the_plan.changes:
+                tx.put_many(the_plan.changes, event=None, validated=True, lines=lines)
+            tx.emit("ledger.imported", {
+                "source": source,
+                "created": len(the_plan.created),
+                "updated": len(the_plan.updated),
+                "unchanged": len(the_plan.unchanged),
+                "skipped": len(the_plan.skipped),
+                "bead_ids": [i["id"] for i in the_plan.changes],
+            })
+    finally:
+        gc.enable()
     return the_plan

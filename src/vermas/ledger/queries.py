@@ -33,10 +33,10 @@ def ready(
     message and agent (unless ``issue_type`` asks for one). Order ``hybrid`` (bd's default)
     puts issues created in the last 48 hours first by priority, then older ones by age.
     """
-    now = time.time() if now is None else now
+    now_ns = time.time_ns() if now is None else int(now * 1_000_000_000)
     where = ["i.pinned = 0", "i.ephemeral = 0", "NOT EXISTS (SELECT 1 FROM blocked b WHERE b.issue_id = i.id)",
-             "(i.defer_ts IS NULL OR i.defer_ts <= ?)"]
-    params: list = [now]
+             "(i.defer_ns IS NULL OR i.defer_ns <= ?)"]
+    params: list = [now_ns]
     if status:
         where.append("i.status = ?")
         params.append(status)
@@ -56,22 +56,22 @@ def ready(
     lim = f" LIMIT {int(limit)}" if limit else ""
     indexed = not status
     if sort == "priority":
-        sql = f"SELECT i.id FROM issues i WHERE {cond} ORDER BY i.priority, i.created_ts, i.id{lim}"
+        sql = f"SELECT i.id FROM issues i WHERE {cond} ORDER BY i.priority, i.created_ns, i.id{lim}"
         ids = [r[0] for r in conn.execute(sql, params)]
     elif sort == "oldest":
-        sql = f"SELECT i.id FROM issues i WHERE {cond} ORDER BY i.created_ts, i.id{lim}"
+        sql = f"SELECT i.id FROM issues i WHERE {cond} ORDER BY i.created_ns, i.id{lim}"
         ids = [r[0] for r in conn.execute(sql, params)]
     else:
         # hybrid (bd's default): created in the last 48 h first, by priority; then older ones, oldest first.
-        cutoff = now - 48 * 3600
+        cutoff = now_ns - 48 * 3600 * 1_000_000_000
         hint = " INDEXED BY issues_open_created" if indexed else ""
-        recent = (f"SELECT i.id FROM issues i{hint} WHERE {cond} AND i.created_ts >= ? "
-                  f"ORDER BY i.priority, i.created_ts, i.id{lim}")
+        recent = (f"SELECT i.id FROM issues i{hint} WHERE {cond} AND i.created_ns >= ? "
+                  f"ORDER BY i.priority, i.created_ns, i.id{lim}")
         ids = [r[0] for r in conn.execute(recent, [*params, cutoff])]
         remaining = None if not limit else int(limit) - len(ids)
         if remaining is None or remaining > 0:
-            older = (f"SELECT i.id FROM issues i WHERE {cond} AND (i.created_ts < ? OR i.created_ts IS NULL) "
-                     f"ORDER BY i.created_ts, i.id" + (f" LIMIT {remaining}" if remaining else ""))
+            older = (f"SELECT i.id FROM issues i WHERE {cond} AND (i.created_ns < ? OR i.created_ns IS NULL) "
+                     f"ORDER BY i.created_ns, i.id" + (f" LIMIT {remaining}" if remaining else ""))
             ids += [r[0] for r in conn.execute(older, [*params, cutoff])]
     return _hydrate(conn, ids)
 
@@ -95,7 +95,7 @@ def blocked(conn: sqlite3.Connection, *, limit: int | None = None) -> list[dict]
                AND (b.status IN {block} OR d.depends_on_id LIKE 'external:%')) AS blockers
       FROM issues i
      WHERE i.status IN {cand} AND i.pinned = 0 AND i.ephemeral = 0
-     ORDER BY i.priority, i.created_ts, i.id
+     ORDER BY i.priority, i.created_ns, i.id
     """
     rows = conn.execute(sql, bvals + cvals).fetchall()
     picked = [(r[0], sorted(set(r[2].split("\x1f"))) if r[2] else []) for r in rows
@@ -144,8 +144,8 @@ def list_issues(
         where.append("i.ephemeral = 0")
     _common_filters(where, params, assignee=assignee, unassigned=unassigned, priority=None,
                     labels=labels, label_any=label_any, parent=parent)
-    order_sql = {"priority": "i.priority, i.created_ts DESC, i.id", "created": "i.created_ts DESC, i.id",
-                 "updated": "i.updated_ts DESC, i.id", "id": "i.id"}.get(order, "i.priority, i.id")
+    order_sql = {"priority": "i.priority, i.created_ns DESC, i.id", "created": "i.created_ns DESC, i.id",
+                 "updated": "i.updated_ns DESC, i.id", "id": "i.id"}.get(order, "i.priority, i.id")
     sql = "SELECT i.id FROM issues i" + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {order_sql}"
     if limit:
         sql += f" LIMIT {int(limit)}"

@@ -260,6 +260,7 @@ class Transaction:
         self._touched: set[str] = set()
         self._parents: set[str] = set()
         self._events: list[dict] = []
+        self._lines: dict[str, str] = {}  # id -> encoded line of every issue stored in this transaction
         self.committed_events: list[dict] = []
 
     # context management ---------------------------------------------------
@@ -306,7 +307,6 @@ class Transaction:
         index.refresh_blocked(conn, self._touched, self._parents)
         persist: dict[str, str | None] = {}
         wisps_changed = False
-        full_render = len(self._changed) > SPLICE_LIMIT
         for issue_id, (was_ephemeral, issue) in self._changed.items():
             now_ephemeral = bool(issue and issue.get("ephemeral") is True)
             if issue is None:
@@ -320,10 +320,10 @@ class Transaction:
             if now_ephemeral and not was_ephemeral:
                 persist[issue_id] = None
             elif not now_ephemeral:
-                persist[issue_id] = None if full_render else index.get_line(conn, issue_id)
+                persist[issue_id] = self._lines[issue_id]
         ledger = self.ledger
         if persist:
-            self._write_issues(conn, persist, full_render=full_render)
+            self._write_issues(conn, persist)
         if wisps_changed:
             body = jsonlfile.render_lines(index.all_lines(conn, ephemeral=True))
             if body or os.path.exists(ledger.wisps_path):
@@ -331,20 +331,17 @@ class Transaction:
         index.set_meta(conn, "sig", ledger._signature())
         conn.execute("COMMIT")
 
-    def _write_issues(self, conn: sqlite3.Connection, persist: dict[str, str | None], *,
-                      full_render: bool = False) -> None:
+    def _write_issues(self, conn: sqlite3.Connection, persist: dict[str, str | None]) -> None:
+        """Write the changed lines: splice a few, merge many, render the file when it is irregular."""
         path = self.ledger.issues_path
         foreign = index.foreign_lines(conn)
-        spliceable = (
-            not full_render
-            and len(persist) <= SPLICE_LIMIT
-            and not foreign
-            and index.get_meta(conn, "sorted") == "1"
-            and os.path.exists(path)
-        )
-        if spliceable:
+        regular = not foreign and index.get_meta(conn, "sorted") == "1" and os.path.exists(path)
+        if regular:
             try:
-                jsonlfile.splice(path, persist)
+                if len(persist) <= SPLICE_LIMIT:
+                    jsonlfile.splice(path, persist)
+                else:
+                    jsonlfile.merge_rewrite(path, persist)
                 return
             except jsonlfile.NeedsFullRewrite:
                 pass
@@ -370,11 +367,16 @@ class Transaction:
         issue = codec.canonical(issue)
         issue_id = issue["id"]
         if issue_id not in self._changed:
-            was_ephemeral = bool(old and old.get("ephemeral") is True)
+            if old is not None:
+                was_ephemeral = old.get("ephemeral") is True
+            else:
+                was_ephemeral = index.ephemeral_flags(self.conn, [issue_id]).get(issue_id, False)
             self._changed[issue_id] = (was_ephemeral, issue)
         else:
             self._changed[issue_id] = (self._changed[issue_id][0], issue)
-        index.put_issue(self.conn, issue, codec.encode(issue))
+        line = codec.encode(issue)
+        self._lines[issue_id] = line
+        index.put_issue(self.conn, issue, line)
         if blocking_change:
             self._touched.add(issue_id)
             for dep in (old or {}).get("dependencies") or ():
@@ -491,25 +493,37 @@ class Transaction:
             self.emit(event, {"bead_id": issue["id"], "replaced": old is not None})
         return stored
 
-    def put_many(self, issues: list[dict], *, event: str | None = "bead.imported") -> None:
-        """:meth:`put` for many issues at once (import, sync): bulk index writes, one render."""
+    def put_many(self, issues: list[dict], *, event: str | None = "bead.imported",
+                 validated: bool = False, lines: dict[str, str] | None = None) -> None:
+        """:meth:`put` for many issues at once (import, sync): bulk index writes, one file write.
+
+        With ``event`` set, one event of that type records every id (``data.bead_ids``) instead
+        of one event per issue; ``validated`` skips re-checking records already checked on read;
+        ``lines`` gives already-canonical lines to store as they are (``{id: line}``).
+        """
         if len(issues) <= SPLICE_LIMIT:
             for issue in issues:
                 self.put(issue, event=event)
             return
         conn = self.conn
         items: list[tuple[dict, str]] = []
+        known = lines or {}
         for issue in issues:
-            codec.validate_record(issue, "<put>", 0)
-            canon = codec.canonical(dict(issue))
-            items.append((canon, codec.encode(canon)))
+            if not validated:
+                codec.validate_record(issue, "<put>", 0)
+            canon = codec.canonical(issue)
+            line = known.get(canon["id"]) if canon is issue else None
+            if line is None:
+                line = codec.encode(canon)
+            items.append((canon, line))
+            self._lines[canon["id"]] = line
         ids_in = [canon["id"] for canon, _line in items]
         previous = index.ephemeral_flags(conn, ids_in)
         old_parents = index.parent_targets(conn, ids_in)
-        index.put_issues(conn, items)
+        index.put_issues(conn, items, existing=list(previous))
+        index.bump_child_counters(conn, ids_in)
         for canon, _line in items:
             issue_id = canon["id"]
-            index.bump_child_counter(conn, issue_id)
             if issue_id in self._changed:
                 self._changed[issue_id] = (self._changed[issue_id][0], canon)
             else:
@@ -518,9 +532,9 @@ class Transaction:
             for dep in canon.get("dependencies") or ():
                 if isinstance(dep, dict) and dep.get("type") == "parent-child":
                     self._parents.add(str(dep.get("depends_on_id")))
-            if event:
-                self.emit(event, {"bead_id": issue_id, "replaced": issue_id in previous})
         self._parents.update(old_parents)
+        if event:
+            self.emit(event, {"bead_ids": ids_in, "replaced": sorted(i for i in ids_in if i in previous)})
 
     def update(self, issue_id: str, **fields: object) -> dict:
         """Set fields (``None``/empty clears an omitempty field); status changes manage closed_at."""

@@ -168,15 +168,15 @@ def run_import(env: Environment, args: Namespace) -> int:
     ledger = context.ledger_for(env, args)
     source = args.file
     if source == "-":
-        incoming, others = importer.read_text(env.stdin.read(), "<stdin>")
+        incoming, lines, others = importer.read_text_lines(env.stdin.read(), "<stdin>")
     else:
         path = env.path(source)
         size = os.path.getsize(path) if os.path.isfile(path) else 0
         if size > 8 << 20:
             env.info(f"importing {path} ({size / 1e6:.0f} MB)…")
-        incoming, others = importer.read_file(path)
+        incoming, lines, others = importer.read_file_lines(path)
         source = path
-    plan = importer.run(ledger, incoming, env.actor(), dry_run=args.dry_run, source=source)
+    plan = importer.run(ledger, incoming, env.actor(), dry_run=args.dry_run, source=source, lines=lines)
     plan.other_records = others
     summary = plan.summary()
     summary["dry_run"] = args.dry_run
