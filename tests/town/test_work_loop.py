@@ -226,3 +226,42 @@ def test_race_for_the_last_slot_one_wins_the_other_waits(tcli, town_root, idle_r
     assert statuses == ["queued", "started"]
     rig = tcli("rig", "status", "app", "--json").json()
     assert rig["busy"] == 1 and len(rig["queue"]) == 1
+
+
+def test_handoff_rides_along_with_hooked_work_or_goes_on_an_empty_hook(tcli, town_root, idle_rig):
+    bead = create_bead(town_root, "app", "Big job")
+    row = tcli("sling", bead, "app", "--json", "--formula", "none").json()["results"][0]
+    me = agent_env(town_root, row["polecat"])
+    r = tcli("handoff", "-m", "Done: parser.\nNext: the CLI, then vermas done.", "-s", "context full", "--json",
+             env=me)
+    assert r.exit_code == 0, r.stderr
+    out = r.json()
+    assert out["attached"] is False and out["hooked"] == bead
+    hook = tcli("hook", "--json", env=me).json()
+    assert hook["bead"]["id"] == bead  # the work stays on the hook
+    text = tcli("prime", env=me).stdout
+    notes_at = text.index("Handoff notes from your previous session")
+    assert "🤝 HANDOFF: context full" in text and "Next: the CLI, then vermas done." in text[notes_at:]
+    assert text.index("Work is on your hook") < notes_at
+    # an agent with an empty hook gets the handoff on its hook
+    witness = agent_env(town_root, "app/witness")
+    w = tcli("handoff", "-m", "Patrol state: all quiet", "--json", env=witness).json()
+    assert w["attached"] is True
+    with open(os.path.join(town_root, "app", ".beads", ".hook-app-witness")) as fh:
+        assert fh.read() == f"mail:{w['mail']}"
+    shown = tcli("hook", env=witness).stdout
+    assert shown.startswith(f"HOOKED: mail {w['mail']}")
+    assert "Mail is on your hook" in tcli("prime", env=witness).stdout
+    assert tcli("handoff", "-m", "x", "--cycle", env=witness).exit_code == 2  # only polecats cycle
+    assert len(tcli("mail", "inbox", "--all", "--json", env=witness).json()) == 1  # and nothing was sent
+
+
+def test_handoff_cycle_replaces_the_polecat_session(tcli, town_root, idle_rig):
+    bead = create_bead(town_root, "app", "Cycling job")
+    row = tcli("sling", bead, "app", "--json", "--formula", "none").json()["results"][0]
+    r = tcli("handoff", "-m", "halfway", "--cycle", "--json", env=agent_env(town_root, row["polecat"]))
+    assert r.exit_code == 0 and r.json()["cycle_pid"]
+    state = wait_for(lambda: (s := _state(town_root, "furiosa"))["incarnation"] == 2 and s["state"] == "working"
+                     and s, timeout=60, what="the fresh session")
+    assert state["bead"] == bead and state["worktree"] == row["worktree"]
+    assert [a["address"] for a in tcli("agents", "--running", "--json").json()] == ["app/polecats/furiosa"]

@@ -23,6 +23,9 @@ def handoff(town: Town, agent: Agent, notes: str, *, subject: str | None = None,
             environ: dict | None = None) -> dict:
     if not notes.strip():
         raise UsageError("a handoff needs notes", hint='vermas handoff -m "what is done, what is next"')
+    if cycle and agent.role != "polecat":
+        raise UsageError(f"--cycle restarts polecat sessions; {agent.address} is a {agent.role}",
+                         hint="stop and start the session yourself (e.g. 'vermas mayor stop && vermas mayor start')")
     info = hookread.read(town.root, agent)
     bead = info.get("bead")
     molecule = (info.get("molecule") or {}).get("id", "")
@@ -44,9 +47,6 @@ def handoff(town: Town, agent: Agent, notes: str, *, subject: str | None = None,
 
 
 def _spawn_cycle(town: Town, agent: Agent, environ: dict | None) -> int:
-    if agent.role != "polecat":
-        raise UsageError(f"--cycle restarts polecat sessions; {agent.address} is a {agent.role}",
-                         hint="stop and start the session yourself (e.g. 'vermas mayor stop && vermas mayor start')")
     env = dict(os.environ if environ is None else environ)
     for var in ("BD_ACTOR", "GT_ROLE", "VERMAS_SESSION", "TMUX", "TMUX_PANE", "BEADS_DIR"):
         env.pop(var, None)
