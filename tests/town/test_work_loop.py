@@ -265,3 +265,24 @@ def test_handoff_cycle_replaces_the_polecat_session(tcli, town_root, idle_rig):
                      and s, timeout=60, what="the fresh session")
     assert state["bead"] == bead and state["worktree"] == row["worktree"]
     assert [a["address"] for a in tcli("agents", "--running", "--json").json()] == ["app/polecats/furiosa"]
+
+
+def test_rig_remove_refuses_hooked_work_then_stops_sessions(tcli, town_root, idle_rig):
+    bead = create_bead(town_root, "app", "Blocking removal")
+    assert tcli("sling", bead, "app", "--formula", "none").exit_code == 0
+    refused = tcli("rig", "remove", "app")
+    assert refused.exit_code == 5 and "hooked work" in refused.stderr
+    assert tcli("rig", "remove", "app", "--force").exit_code == 0
+    assert tcli("agents", "--running", "--json").json() == []
+    assert not os.path.exists(os.path.join(town_root, "app"))
+
+
+def test_sling_to_a_named_polecat(tcli, town_root, idle_rig):
+    bead = create_bead(town_root, "app", "For nux")
+    r = tcli("sling", bead, "app/polecats/nux", "--formula", "none", "--json")
+    assert r.exit_code == 0 and r.json()["results"][0]["polecat"] == "app/polecats/nux"
+    other = create_bead(town_root, "app", "Also for nux")
+    busy = tcli("sling", other, "app/nux", "--formula", "none", "--json")
+    assert busy.exit_code == 5 and "busy" in busy.json()["results"][0]["error"]
+    assert tcli("sling", other, "app/polecats/witness").exit_code == 2
+    assert tcli("sling", other, "app/polecats/-bad").exit_code == 2

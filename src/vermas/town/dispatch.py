@@ -504,17 +504,21 @@ def spawn_drainer(town: Town, rig_name: str, *, actor: str, environ: dict | None
 
 def validate_target_rig(town: Town, target: str) -> tuple[str, str | None]:
     """``rig`` or ``rig/polecats/name`` (or ``rig/name``) → ``(rig, polecat or None)``; exit 3 if unknown."""
+    from vermas.runtime.naming import parse_address
+
     text = target.strip().strip("/")
     parts = text.split("/")
     if len(parts) == 1:
         rig_info(town, parts[0])
         return parts[0], None
-    if len(parts) == 3 and parts[1] == "polecats":
+    name = parts[2] if len(parts) == 3 and parts[1] == "polecats" else (
+        parts[1] if len(parts) == 2 and parts[1] not in ("witness", "refinery", "crew") else None)
+    if name is not None:
         rig_info(town, parts[0])
-        return parts[0], parts[2]
-    if len(parts) == 2 and parts[1] not in ("witness", "refinery", "crew"):
-        rig_info(town, parts[0])
-        return parts[0], parts[1]
+        parse_address(f"{parts[0]}/polecats/{name}")  # a name that would clash with a role's session: exit 2
+        if not name.replace("-", "").replace("_", "").isalnum() or not name[0].isalpha():
+            raise UsageError(f"invalid polecat name {name!r}", hint="use letters, digits, '-' or '_'")
+        return parts[0], name
     raise UsageError(f"cannot sling to {target!r}", hint="sling to a rig (app) or a polecat (app/polecats/nux); "
                                                           "use 'vermas hook set' to hook work to other agents")
 

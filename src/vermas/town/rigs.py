@@ -140,16 +140,39 @@ def remove_rig(town: Town, name: str, *, force: bool = False) -> None:
     info = rig_info(town, name)
     paths = town.rig(name)
     if not force:
+        from vermas.town import polecats
+
+        working = [s["address"] for s in polecats.busy(paths)]
+        if working:
+            raise ConflictError(f"rig {name} has polecats with hooked work: {', '.join(working)}",
+                                hint="let them finish ('vermas status'), or pass --force")
         busy = [w for w in _polecat_worktrees(paths) if gitops.dirty_paths(w)]
         if busy:
             raise ConflictError(f"rig {name} has polecat worktrees with uncommitted work: {', '.join(busy)}",
                                 hint="finish or discard that work, or pass --force")
+    _stop_sessions(town, name)
     with FileLock(town.lock("rigs")):
         registry = load_registry(town)
         registry["rigs"].pop(name, None)
         _save_registry(town, registry)
         routes_file.remove_route(town.routes_path, info.get("beads", {}).get("prefix", ""))
     shutil.rmtree(paths.root, ignore_errors=True)
+
+
+def _stop_sessions(town: Town, name: str) -> None:
+    """Stop every agent session of the rig (witness, refinery, polecats, crew) before it goes."""
+    from vermas.errors import VermasError
+    from vermas.runtime.naming import session_for_address
+
+    prefix = session_for_address(f"{name}/witness")[: -len("witness")]  # vm-<rig slug>-
+    try:
+        from vermas.town import sessions
+
+        prov = sessions.provider(town, None, None)
+        for session in prov.list_sessions(prefix):
+            prov.stop(session)
+    except VermasError:
+        pass  # no tmux server, no sessions to stop
 
 
 def _polecat_worktrees(paths: RigPaths) -> list[str]:

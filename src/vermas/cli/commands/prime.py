@@ -29,8 +29,11 @@ def configure(parser: CommandParser, name: str) -> None:
 def _hook_input(env: Environment) -> dict:
     import json
 
+    isatty = getattr(env.stdin, "isatty", None)
+    if env.stdin is None or (isatty and isatty()):
+        return {}  # run by hand in a terminal: no hook JSON is coming
     try:
-        text = env.stdin.read() if env.stdin is not None else ""
+        text = env.stdin.read()
     except (OSError, ValueError):
         return {}
     if not text.strip():
