@@ -214,11 +214,17 @@ class Demo:
         assert self.town is not None
         witness_mail = mail.protocol_messages(self.town.root, "POLECAT_DONE", to=Agent("witness", RIG))
         session = next((r["session"] for r in rows if r.get("session")), "vm-calc-furiosa")
+        import shutil
+
+        beside = os.path.join(os.path.dirname(sys.executable), "vermas")
+        on_path = shutil.which("vermas", path=os.environ.get("PATH"))
+        vermas = "vermas" if (on_path and os.path.realpath(on_path) == os.path.realpath(beside)) or not \
+            os.path.exists(beside) else beside
         data = {"town": self.town.root, "rig": RIG, "beads": self.beads, "submitted": sum(r["done"] for r in rows),
                 "branches": [{"bead": r["bead"], "branch": r["branch"], "commit": r["commit"], "mr": r["mr"],
                               "polecat": r["polecat"]} for r in rows],
                 "polecat_done_mail": len(witness_mail), "seconds": round(elapsed, 1), "socket": self.socket,
-                "status_command": f"vermas --town {self.town.root} status",
+                "status_command": f"{vermas} --town {self.town.root} status",
                 "attach_command": " ".join(attach_command(self.town, session, self.environ))}
         self.say("")
         self.say(f"Done: {data['submitted']}/{len(self.beads)} beads submitted in {elapsed:.1f}s")
@@ -229,8 +235,8 @@ class Demo:
         self.say("")
         self.say("Where to look:")
         self.say(f"  {data['status_command']}")
-        self.say(f"  vermas --town {self.town.root} convoy list --all")
-        self.say(f"  vermas --town {self.town.root} list --rig {RIG} --type merge-request")
+        self.say(f"  {vermas} --town {self.town.root} convoy list --all")
+        self.say(f"  {vermas} --town {self.town.root} list --rig {RIG} --type merge-request")
         self.say(f"  {data['attach_command']}        # detach: Ctrl-b d")
         self.say(f"  tmux -L {self.socket} kill-server        # stop the demo agents")
         return data
