@@ -98,3 +98,19 @@ def test_done_command_failure_is_reported_not_claimed(worktree):
     r = worktree.run(done_cmd="exit 4")
     assert "The done command failed for app-w0rk" in r.stdout
     assert worktree.events("done")[0]["exit"] == 4
+
+
+def test_heredoc_steps_and_continuations(worktree):
+    fizz = ("Implement FizzBuzz.\n\n```sim\n# the implementation\ncat > fizzbuzz.py <<'EOF'\n"
+            "for i in range(1, 101):\n"
+            "    print('FizzBuzz' if i % 15 == 0 else 'Fizz' if i % 3 == 0 else 'Buzz' if i % 5 == 0 else i)\n"
+            "EOF\npython3 fizzbuzz.py | wc -l | grep -q 100 \\\n    && echo '100 lines'\n```\n")
+    worktree.hook_bead({"id": "app-f1zz", "title": "FizzBuzz", "description": fizz})
+    worktree.run()
+    tools = worktree.events("tool")
+    assert len(tools) == 4  # heredoc step, check step, commit, done
+    assert tools[1]["output"].strip() == "100 lines"
+    import subprocess
+
+    lines = subprocess.run(["python3", "fizzbuzz.py"], cwd=worktree.path, capture_output=True, text=True).stdout
+    assert lines.split("\n")[14] == "FizzBuzz" and worktree.commits()[0] == "app-f1zz: FizzBuzz"

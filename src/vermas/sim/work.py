@@ -73,17 +73,33 @@ def blocks(bead: dict, tag: str = "sim") -> list[str]:
     return steps
 
 
+_HEREDOC = re.compile(r"<<(-?)\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
+
+
 def parse_steps(body: str) -> list[str]:
+    """Steps of a block: one per line; a trailing backslash continues a step; a heredoc
+    (``<<EOF`` … ``EOF``) stays inside the step that opens it; ``#`` lines and blank lines
+    between steps are skipped."""
     steps: list[str] = []
     current = ""
-    for raw in body.split("\n"):
-        line = raw.rstrip()
+    lines = body.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i].rstrip()
+        i += 1
         if not current and (not line.strip() or line.lstrip().startswith("#")):
             continue
         if line.endswith("\\"):
             current += line + "\n"
             continue
         current += line
+        for dash, _quote, word in _HEREDOC.findall(line):
+            while i < len(lines):
+                body_line = lines[i]
+                i += 1
+                current += "\n" + body_line
+                if (body_line.lstrip("\t") if dash else body_line).rstrip() == word:
+                    break
         if current.strip():
             steps.append(current.strip())
         current = ""
