@@ -286,3 +286,18 @@ def test_sling_to_a_named_polecat(tcli, town_root, idle_rig):
     assert busy.exit_code == 5 and "busy" in busy.json()["results"][0]["error"]
     assert tcli("sling", other, "app/polecats/witness").exit_code == 2
     assert tcli("sling", other, "app/polecats/-bad").exit_code == 2
+
+
+def test_a_polecat_rehooked_outside_sling_keeps_its_slot(tcli, town_root, idle_rig):
+    """The refinery re-hooks a rework bead to its idle polecat: that polecat is not given other work."""
+    from vermas.town import work
+
+    assert tcli("config", "set", "polecats.max", "1", "--rig", "app").exit_code == 0
+    first = create_bead(town_root, "app", "First")
+    row = tcli("sling", first, "app", "--formula", "none", "--json").json()["results"][0]
+    assert tcli("polecat", "kill", "app/furiosa", "--release").exit_code == 0  # idle, session gone
+    work.set_hook(town_root, Agent("polecat", "app", "furiosa"), first, actor="app/refinery")
+    second = create_bead(town_root, "app", "Second")
+    out = tcli("sling", second, "app", "--formula", "none", "--json").json()["results"][0]
+    assert out["status"] == "queued"  # the only slot is taken by the re-hooked polecat
+    assert read_bead(town_root, "app", first)["assignee"] == row["polecat"]

@@ -102,7 +102,10 @@ def claim(town: Town, rig_name: str, entries: list[dict], *, actor: str, environ
         states = {s["name"]: s for s in polecats.all_states(rig)}
         busy = [s for s in states.values() if s.get("state") in polecats.BUSY_STATES and s.get("bead")]
         holders = {s["bead"]: s["address"] for s in busy}
-        free = max(0, limit - len(busy))
+        for name, bead in _hooked_elsewhere(town, rig, states).items():  # e.g. re-hooked for rework
+            holders.setdefault(bead, Agent("polecat", rig.name, name).address)
+            states[name] = {**states[name], "hooked": bead}
+        free = max(0, limit - len(holders))
         candidates = _precheck(rig, (slingqueue.pop(rig, free) if drain and free else []) + list(entries), failed)
         live: set[str] | None = None
         to_queue: list[dict] = []
@@ -135,6 +138,24 @@ def claim(town: Town, rig_name: str, entries: list[dict], *, actor: str, environ
         work.emit(rig.beads_dir, "sling.queued", actor, {"bead_id": entry["bead"], "rig": rig_name,
                                                            "position": _position(rig, entry["bead"])})
     return [c for c in claims if c.error is None], queued, failed
+
+
+def _hooked_elsewhere(town: Town, rig: RigPaths, states: dict[str, dict]) -> dict[str, str]:
+    """``{name: bead}`` of idle polecats whose hook still holds live work (e.g. the refinery re-hooked a
+    rework bead): they occupy a slot and must not be given other work."""
+    from vermas.town import hookread
+
+    out: dict[str, str] = {}
+    for name, state in states.items():
+        if state.get("state") in polecats.BUSY_STATES and state.get("bead"):
+            continue
+        agent = Agent("polecat", rig.name, name)
+        if not os.path.exists(agent.hook_path(town.root)):
+            continue
+        bead = hookread.read(town.root, agent, with_molecule=False).get("bead")
+        if bead is not None:
+            out[name] = bead["id"]
+    return out
 
 
 def _precheck(rig: RigPaths, entries: list[dict], failed: list[dict]) -> list[dict]:
@@ -177,8 +198,10 @@ def _pick(rig: RigPaths, states: dict[str, dict], live: set[str], picked: set[st
           target: str | None) -> str:
     if target:
         state = states.get(target)
-        if state is not None and state.get("state") in polecats.BUSY_STATES and state.get("bead"):
-            raise ConflictError(f"polecat {rig.name}/polecats/{target} is busy with {state['bead']}",
+        if state is not None and ((state.get("state") in polecats.BUSY_STATES and state.get("bead"))
+                                  or state.get("hooked")):
+            raise ConflictError(f"polecat {rig.name}/polecats/{target} is busy with "
+                                f"{state.get('bead') or state.get('hooked')}",
                                 hint=f"sling to the rig ('{rig.name}') to use any free polecat")
         if Agent("polecat", rig.name, target).session in live:
             raise ConflictError(f"polecat {rig.name}/polecats/{target} still has a running session",
@@ -186,7 +209,7 @@ def _pick(rig: RigPaths, states: dict[str, dict], live: set[str], picked: set[st
         return target
     for name in sorted(states):
         state = states[name]
-        if name in picked or state.get("state") in polecats.BUSY_STATES:
+        if name in picked or state.get("state") in polecats.BUSY_STATES or state.get("hooked"):
             continue
         if Agent("polecat", rig.name, name).session in live:
             continue
