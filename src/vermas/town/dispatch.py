@@ -19,15 +19,13 @@ bead back (bead open again, hook cleared, polecat idle with the error recorded).
 from __future__ import annotations
 
 import os
-import threading
 import time
 
 from vermas import gitops
 from vermas.errors import ConflictError, NotFoundError, UsageError, VermasError
-from vermas.fileops import FileLock
 from vermas.ledger import timefmt
 from vermas.ledger.store import Ledger
-from vermas.town import beacon, hookfile, names, polecats, slingqueue, work
+from vermas.town import beacon, hookfile, names, polecats, slingqueue, work, worktrees
 from vermas.town.identity import Agent, session_env
 from vermas.town.layout import RigPaths, Town
 from vermas.town.rigs import rig_info
@@ -304,68 +302,7 @@ def ensure_worktree(rig: RigPaths, name: str, branch: str, base: str,
     if base_commit is None:
         raise NotFoundError(f"branch {base!r} does not exist in {rig.repo}",
                             hint=f"check the rig's default branch ('vermas rig status {rig.name}')")
-    path, fresh = register_worktree(rig, name, branch, base_commit)
-    checkout_worktree(path, branch, base_commit, fresh=fresh)
-    return path, base_commit
-
-
-def register_worktree(rig: RigPaths, name: str, branch: str, base_commit: str) -> tuple[str, bool]:
-    """Register the polecat's worktree with git (no files yet); ``(path, fresh)``.
-
-    A fresh worktree is added with ``--no-checkout`` under a per-repository lock: every polecat
-    worktree is named after the rig (``polecats/<name>/<rig>``) and git picks its admin dir
-    (``.repo.git/worktrees/<rig>N``) by probing for a free number, so concurrent adds race. The
-    checkout itself (:func:`checkout_worktree`) runs outside the lock, in parallel.
-    """
-    path = rig.polecat_worktree(name)
-    if os.path.isdir(path) and gitops.is_repo(path):
-        if gitops.dirty_paths(path):
-            raise ConflictError(f"worktree {path} has uncommitted changes from an earlier job",
-                                hint="look at them, then commit or discard them before reusing this polecat")
-        return path, False
-    if os.path.exists(path):
-        raise ConflictError(f"{path} exists but is not a git worktree", hint="move it away")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    add = ["worktree", "add", "--quiet", "--no-checkout", "-b", branch, path, base_commit]
-    with _repo_lock(rig.repo), FileLock(os.path.join(rig.repo, "vermas-worktree.lock")):
-        if gitops.run(add, cwd=rig.repo, check=False).returncode != 0:
-            gitops.run(["worktree", "prune"], cwd=rig.repo, check=False)  # a stale registration of this path
-            gitops.run(add, cwd=rig.repo)
-    return path, True
-
-
-def checkout_worktree(path: str, branch: str, base_commit: str, *, fresh: bool) -> None:
-    """Fill a registered worktree (fresh) or move a reused clean one to the new branch."""
-    if fresh:
-        gitops.run(["reset", "--quiet", "--hard", base_commit], cwd=path)
-    else:
-        _git_retry(["switch", "--quiet", "--no-guess", "-c", branch, base_commit], cwd=path)
-
-
-_repo_locks: dict[str, threading.Lock] = {}
-_repo_locks_guard = threading.Lock()
-
-
-def _repo_lock(repo: str) -> threading.Lock:
-    """In-process lock per repository: threads queue here (woken at once) before the flock."""
-    with _repo_locks_guard:
-        lock = _repo_locks.get(repo)
-        if lock is None:
-            lock = _repo_locks[repo] = threading.Lock()
-        return lock
-
-
-def _git_retry(args: list[str], *, cwd: str, attempts: int = 5) -> None:
-    """A git command that may meet another process's ref/index lock: retry briefly."""
-    for attempt in range(attempts):
-        proc = gitops.run(args, cwd=cwd, check=False)
-        if proc.returncode == 0:
-            return
-        text = (proc.stderr or "") + (proc.stdout or "")
-        if ".lock" not in text or attempt == attempts - 1:
-            gitops.run(args, cwd=cwd)  # raises with git's message
-            return
-        time.sleep(0.05 * (attempt + 1))
+    return worktrees.ensure(rig, name, branch, base_commit), base_commit
 
 
 def launch(town: Town, claims: list[Claim], *, actor: str, environ: dict | None = None, wait_ready: bool = True,
@@ -383,16 +320,7 @@ def launch(town: Town, claims: list[Claim], *, actor: str, environ: dict | None 
         if key not in bases:
             bases[key] = gitops.rev_parse(f"refs/heads/{key[1]}", cwd=key[0])
         c.state["base_commit"] = bases[key]
-    registered: list[tuple[Claim, str, bool]] = []
-    for c in claims:  # the serialised part, back to back in this thread
-        try:
-            if not c.state.get("base_commit"):
-                raise NotFoundError(f"branch {c.state.get('base')!r} does not exist in {c.rig.repo}",
-                                    hint=f"check the rig's default branch ('vermas rig status {c.rig.name}')")
-            path, fresh = register_worktree(c.rig, str(c.agent.name), c.branch, c.state["base_commit"])
-            registered.append((c, path, fresh))
-        except Exception as exc:
-            _fail(town, c, exc, actor=actor)
+    registered = _register_worktrees(town, claims, actor=actor)
     if len(registered) == 1:
         _launch_one(town, *registered[0], actor=actor, environ=environ, wait_ready=wait_ready,
                     timeout=ready_timeout, provider=prov, specs=specs)
@@ -407,11 +335,50 @@ def launch(town: Town, claims: list[Claim], *, actor: str, environ: dict | None 
             f.result()
 
 
+def _register_worktrees(town: Town, claims: list[Claim], *, actor: str) -> list[tuple[Claim, str, bool]]:
+    """The cheap serial part of making worktrees: checks, all new branches in one git call, admin files."""
+    prepared: list[tuple[Claim, bool]] = []
+    for c in claims:
+        try:
+            if not c.state.get("base_commit"):
+                raise NotFoundError(f"branch {c.state.get('base')!r} does not exist in {c.rig.repo}",
+                                    hint=f"check the rig's default branch ('vermas rig status {c.rig.name}')")
+            prepared.append((c, worktrees.prepare(c.rig, str(c.agent.name))))
+        except Exception as exc:
+            _fail(town, c, exc, actor=actor)
+    by_repo: dict[str, list[Claim]] = {}
+    for c, fresh in prepared:
+        if fresh:
+            by_repo.setdefault(c.rig.repo, []).append(c)
+    failed: set[int] = set()
+    for repo, group in by_repo.items():
+        try:
+            worktrees.create_branches(repo, [(c.branch, c.state["base_commit"]) for c in group])
+        except Exception:  # one bad name spoils the batch: create them one by one to find it
+            for c in group:
+                try:
+                    worktrees.create_branches(repo, [(c.branch, c.state["base_commit"])])
+                except Exception as exc:
+                    failed.add(id(c))
+                    _fail(town, c, exc, actor=actor)
+    registered: list[tuple[Claim, str, bool]] = []
+    for c, fresh in prepared:
+        if id(c) in failed:
+            continue
+        try:
+            path = worktrees.register(c.rig, str(c.agent.name), c.branch) if fresh \
+                else c.rig.polecat_worktree(str(c.agent.name))
+            registered.append((c, path, fresh))
+        except Exception as exc:
+            _fail(town, c, exc, actor=actor)
+    return registered
+
+
 def _launch_one(town: Town, c: Claim, path: str, fresh: bool, *, actor: str, environ: dict | None,
                 wait_ready: bool, timeout: float, provider: object | None = None, specs: dict | None = None) -> None:
     name = str(c.agent.name)
     try:
-        checkout_worktree(path, c.branch, c.state["base_commit"], fresh=fresh)
+        worktrees.checkout(path, c.branch, c.state["base_commit"], fresh=fresh)
         state = {**c.state, "name": name, "worktree": path}  # recorded with state=working below
         record = start_session(town, c.rig, state, sender=actor, environ=environ, wait_ready=wait_ready,
                                timeout=timeout, title=c.title, provider=provider, specs=specs)
