@@ -16,6 +16,18 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 _loads = json.loads
+_scan_once = json.JSONDecoder().scan_once  # the C scanner: json.loads without its per-call Python layers
+
+
+def _fast_loads(line: str) -> object:
+    """``json.loads`` for a line that starts with a value (the common case), else the real thing."""
+    try:
+        obj, end = _scan_once(line, 0)
+    except StopIteration:
+        return _loads(line)  # raises the precise error
+    if end != len(line) and line[end:].strip():
+        return _loads(line)
+    return obj
 
 
 def _make_dumps():
@@ -136,7 +148,7 @@ def parse_lines(lines: Iterable[str], path: str) -> tuple[list[tuple[str, dict]]
         if not line or line.isspace():
             continue
         try:
-            obj = _loads(line)
+            obj = _fast_loads(line)
         except ValueError:
             obj = decode_line(line, path, lineno)  # raises with the file:line message
         if type(obj) is not dict:

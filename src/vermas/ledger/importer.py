@@ -51,7 +51,7 @@ class ImportPlan:
 
 def normalize(obj: dict) -> dict:
     """An incoming record as a v0.43 issue: later-format computed keys removed."""
-    if any(k in obj for k in COMPUTED_KEYS):
+    if "_type" in obj or "dependency_count" in obj or "dependent_count" in obj or "comment_count" in obj:
         return {k: v for k, v in obj.items() if k not in COMPUTED_KEYS}
     return obj
 
@@ -153,7 +153,8 @@ def run(ledger: Ledger, incoming: list[dict], actor: str, *, dry_run: bool = Fal
         with ledger.transaction(actor) as tx:
             the_plan = plan(ledger, incoming, lines)
             if the_plan.changes:
-                tx.put_many(the_plan.changes, event=None, validated=True, lines=lines)
+                tx.put_many(the_plan.changes, event=None, validated=True, lines=lines,
+                            existing={i["id"] for i in the_plan.updated})
             tx.emit("ledger.imported", {
                 "source": source,
                 "created": len(the_plan.created),

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 INDEX_FILE = "vermas-index.db"
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 # Above this many seed issues a transaction recomputes the blocked cache from scratch.
 INCREMENTAL_LIMIT = 400
 
@@ -39,7 +39,6 @@ CREATE TABLE issues (
     issue_type TEXT NOT NULL,
     assignee TEXT NOT NULL,
     created_ns INTEGER,
-    updated_ns INTEGER,
     defer_ns INTEGER,
     failed INTEGER NOT NULL,
     pinned INTEGER NOT NULL,
@@ -178,9 +177,6 @@ def issue_row(issue: dict) -> tuple:
     if priority.__class__ is not int:  # bool is not int here, as in bd's schema
         priority = 0
     status = get("status") or "open"
-    created_at = get("created_at")
-    updated_at = get("updated_at")
-    created = epoch_ns(created_at)
     defer = get("defer_until")
     return (
         issue["id"],
@@ -188,8 +184,7 @@ def issue_row(issue: dict) -> tuple:
         priority,
         get("issue_type") or "task",
         get("assignee") or "",
-        created,
-        created if updated_at == created_at else epoch_ns(updated_at),
+        epoch_ns(get("created_at")),
         epoch_ns(defer) if defer else None,
         # only a closed blocker's reason matters (conditional-blocks)
         1 if status == "closed" and schema.is_failure_reason(get("close_reason")) else 0,
@@ -238,7 +233,7 @@ def label_rows(issue: dict) -> list[tuple]:
     return [(issue["id"], label) for label in issue.get("labels") or () if isinstance(label, str)]
 
 
-_INSERT_ISSUE = "INSERT OR REPLACE INTO issues VALUES (" + ",".join("?" * 12) + ")"
+_INSERT_ISSUE = "INSERT OR REPLACE INTO issues VALUES (" + ",".join("?" * 11) + ")"
 
 
 def put_issue(conn: sqlite3.Connection, issue: dict, line: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from vermas.ledger import codec, index, schema
+from vermas.ledger import codec, index, schema, timefmt
 
 
 def _in(values: tuple[str, ...] | list[str]) -> tuple[str, list[str]]:
@@ -144,9 +144,15 @@ def list_issues(
         where.append("i.ephemeral = 0")
     _common_filters(where, params, assignee=assignee, unassigned=unassigned, priority=None,
                     labels=labels, label_any=label_any, parent=parent)
+    sql = "SELECT i.id FROM issues i" + (" WHERE " + " AND ".join(where) if where else "")
+    if order == "updated":
+        # updated_at is not indexed (only this listing sorts by it): order the matches in Python
+        issues = _hydrate(conn, [r[0] for r in conn.execute(sql + " ORDER BY i.id", params)])
+        issues.sort(key=lambda i: -(timefmt.parse_ns(i.get("updated_at")) or 0))
+        return issues[: int(limit)] if limit else issues
     order_sql = {"priority": "i.priority, i.created_ns DESC, i.id", "created": "i.created_ns DESC, i.id",
-                 "updated": "i.updated_ns DESC, i.id", "id": "i.id"}.get(order, "i.priority, i.id")
-    sql = "SELECT i.id FROM issues i" + (" WHERE " + " AND ".join(where) if where else "") + f" ORDER BY {order_sql}"
+                 "id": "i.id"}.get(order, "i.priority, i.id")
+    sql += f" ORDER BY {order_sql}"
     if limit:
         sql += f" LIMIT {int(limit)}"
     return _hydrate(conn, [r[0] for r in conn.execute(sql, params)])

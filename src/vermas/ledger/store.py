@@ -494,12 +494,14 @@ class Transaction:
         return stored
 
     def put_many(self, issues: list[dict], *, event: str | None = "bead.imported",
-                 validated: bool = False, lines: dict[str, str] | None = None) -> None:
+                 validated: bool = False, lines: dict[str, str] | None = None,
+                 existing: set[str] | None = None) -> None:
         """:meth:`put` for many issues at once (import, sync): bulk index writes, one file write.
 
         With ``event`` set, one event of that type records every id (``data.bead_ids``) instead
         of one event per issue; ``validated`` skips re-checking records already checked on read;
-        ``lines`` gives already-canonical lines to store as they are (``{id: line}``).
+        ``lines`` gives already-canonical lines to store as they are (``{id: line}``);
+        ``existing``, when the caller knows it, is the subset of ids already in the ledger.
         """
         if len(issues) <= SPLICE_LIMIT:
             for issue in issues:
@@ -518,8 +520,9 @@ class Transaction:
             items.append((canon, line))
             self._lines[canon["id"]] = line
         ids_in = [canon["id"] for canon, _line in items]
-        previous = index.ephemeral_flags(conn, ids_in)
-        old_parents = index.parent_targets(conn, ids_in)
+        known_ids = ids_in if existing is None else [i for i in ids_in if i in existing]
+        previous = index.ephemeral_flags(conn, known_ids) if known_ids else {}
+        old_parents = index.parent_targets(conn, known_ids) if known_ids else set()
         index.put_issues(conn, items, existing=list(previous))
         index.bump_child_counters(conn, ids_in)
         for canon, _line in items:
