@@ -301,3 +301,32 @@ def test_a_polecat_rehooked_outside_sling_keeps_its_slot(tcli, town_root, idle_r
     out = tcli("sling", second, "app", "--formula", "none", "--json").json()["results"][0]
     assert out["status"] == "queued"  # the only slot is taken by the re-hooked polecat
     assert read_bead(town_root, "app", first)["assignee"] == row["polecat"]
+
+
+def test_worktrees_are_real_git_worktrees_even_after_a_deleted_directory(town_root, rig):
+    import shutil
+
+    from vermas.town import worktrees
+
+    paths = Town(town_root).rig("app")
+    repo = paths.repo
+    base = git("rev-parse", "main", cwd=repo)
+    # an old registration (git worktree add) whose directory was deleted by hand
+    old = paths.polecat_worktree("nux")
+    git("worktree", "add", "--quiet", "-b", "old-branch", old, "main", cwd=repo)
+    shutil.rmtree(old)
+    path = worktrees.ensure(paths, "nux", "polecat/nux/ap-1@x", base)
+    assert path == old and git("rev-parse", "--abbrev-ref", "HEAD", cwd=path) == "polecat/nux/ap-1@x"
+    listed = git("worktree", "list", "--porcelain", cwd=repo)
+    assert listed.count(f"worktree {path}\n") == 1
+    with open(os.path.join(path, "feature.txt"), "w") as fh:
+        fh.write("x\n")
+    git("add", "-A", cwd=path)
+    git("commit", "-qm", "feature", cwd=path)
+    assert git("rev-parse", "refs/heads/polecat/nux/ap-1@x", cwd=repo) == git("rev-parse", "HEAD", cwd=path)
+    # reuse: a clean worktree switches to the next job's branch
+    assert worktrees.ensure(paths, "nux", "polecat/nux/ap-2@y", base) == path
+    assert git("rev-parse", "--abbrev-ref", "HEAD", cwd=path) == "polecat/nux/ap-2@y"
+    assert not os.path.exists(os.path.join(path, "feature.txt"))
+    git("worktree", "remove", path, cwd=repo)
+    assert "polecats/nux" not in git("worktree", "list", cwd=repo)

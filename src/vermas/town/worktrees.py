@@ -57,6 +57,7 @@ def register(rig: RigPaths, name: str, branch: str) -> str:
     """Write the linked-worktree files for ``name`` on ``branch`` (which must exist); returns the path."""
     path = rig.polecat_worktree(name)
     admin = os.path.join(rig.repo, "worktrees", admin_id(rig, name))
+    _drop_stale(rig.repo, os.path.join(path, ".git"), keep=admin)
     if os.path.isdir(admin):
         shutil.rmtree(admin)  # a registration left by a deleted worktree of this polecat
     os.makedirs(admin)
@@ -66,6 +67,26 @@ def register(rig: RigPaths, name: str, branch: str) -> str:
     atomic_write_text(os.path.join(admin, "HEAD"), f"ref: refs/heads/{branch}\n", durable=False)
     atomic_write_text(os.path.join(path, ".git"), f"gitdir: {admin}\n", durable=False)
     return path
+
+
+def _drop_stale(repo: str, dotgit: str, *, keep: str) -> None:
+    """Remove other registrations of the same path (left when its directory was deleted)."""
+    base = os.path.join(repo, "worktrees")
+    try:
+        entries = os.listdir(base)
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        admin = os.path.join(base, entry)
+        if admin == keep:
+            continue
+        try:
+            with open(os.path.join(admin, "gitdir"), encoding="utf-8") as fh:
+                target = fh.read().strip()
+        except OSError:
+            continue
+        if os.path.normpath(target) == os.path.normpath(dotgit):
+            shutil.rmtree(admin, ignore_errors=True)
 
 
 def checkout(path: str, branch: str, base_commit: str, *, fresh: bool) -> None:
