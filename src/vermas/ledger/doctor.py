@@ -353,23 +353,19 @@ def fix(beads_dir: str, *, town_root: str | None = None) -> Report:
     with FileLock(os.path.join(beads_dir, LOCK_FILE)):
         report, scans = diagnose(beads_dir, town_root=town_root)
         for name in (ISSUES_FILE, WISPS_FILE):
-            actions += _repair_file(scans[name], rewrite=_needs_rewrite(report, scans[name], name))
+            actions += _repair_file(scans[name], rewrite=_needs_rewrite(scans[name]))
         actions += _repair_files(beads_dir, report)
-    final, _ = diagnose(beads_dir, town_root=town_root)
+    final, _ = diagnose(beads_dir, town_root=town_root)  # what is left after the repairs
     final.actions = actions
-    fixed_checks = {f.check for f in report.findings if f.fixable}
-    for finding in final.findings:
-        finding.fixed = False
-    # Findings that were fixable and are gone are reported as fixed.
     remaining = {(f.check, f.message) for f in final.findings}
-    for finding in report.findings:
-        if finding.check in fixed_checks and finding.fixable and (finding.check, finding.message) not in remaining:
+    for finding in report.findings:  # fixable findings that are gone are reported as fixed
+        if finding.fixable and (finding.check, finding.message) not in remaining:
             finding.fixed = True
             final.findings.append(finding)
     return final
 
 
-def _needs_rewrite(report: Report, scan: Scan, name: str) -> bool:
+def _needs_rewrite(scan: Scan) -> bool:
     if not scan.exists:
         return False
     if scan.bad or not scan.final_newline or scan.crlf:

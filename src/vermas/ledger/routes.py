@@ -20,7 +20,6 @@ Standard library only; safe on the hook path.
 
 from __future__ import annotations
 
-import json
 import os
 
 ROUTES_FILE = "routes.jsonl"
@@ -79,6 +78,8 @@ class Rig:
 # ---------------------------------------------------------------- parsing
 def parse_routes(text: str) -> list[Route]:
     """Routes from the text of a ``routes.jsonl`` (bad lines skipped, as bd does)."""
+    import json  # lazily: finding a town root must not pay for json
+
     routes: list[Route] = []
     for raw in text.split("\n"):
         line = raw.strip()
