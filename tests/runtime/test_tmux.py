@@ -153,3 +153,17 @@ def test_respawn_keeps_the_session(tmp_path):
 def test_no_call_touches_the_default_server(tmux_socket):
     assert os.environ["VERMAS_TMUX_SOCKET"] == tmux_socket
     assert Server().describe() == f"tmux server {tmux_socket!r}"
+
+
+def test_exit_status_of_an_unreaped_process_is_read_from_proc():
+    from vermas.runtime.tmux.pane import _zombie_exit_status
+
+    def state(pid: int) -> str:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0]
+
+    proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit(7)"])
+    wait_for(lambda: state(proc.pid) == "Z", message="zombie")
+    assert _zombie_exit_status(proc.pid) == 7
+    assert proc.wait() == 7
+    assert _zombie_exit_status(os.getpid()) is None  # alive: no status

@@ -91,10 +91,12 @@ def _ensure_typable(pane: Pane, session: str) -> str:
     """The screen, once the pane is known to be alive and out of copy mode."""
     info, screen = pane.snapshot("pane_dead", "pane_dead_status", "pane_in_mode")
     if info.get("pane_dead"):
-        raise AgentExitedError(f"cannot deliver to {session}: the agent process exited "
-                               f"(status {info.get('pane_dead_status')})",
+        status = info.get("pane_dead_status")
+        if status is None:
+            status = pane.dead_status()
+        raise AgentExitedError(f"cannot deliver to {session}: the agent process exited (status {status})",
                                hint=f"see its last output with `vermas peek {session}`; restart the agent",
-                               evidence=pane.tail(20), exit_status=info.get("pane_dead_status"))
+                               evidence=pane.tail(20), exit_status=status)
     if info.get("pane_in_mode"):
         pane.cancel_mode()
         screen = pane.capture()

@@ -65,10 +65,14 @@ def detect(pane: Pane, spec: RuntimeSpec, runtime_dir: str | None, session: str,
     record = activity.read(runtime_dir, session) if runtime_dir else None
     hook_state = record.get("state") if record else None
     hook_age = time.time() - float(record.get("ts", 0)) if record else None
-    if screen is None:
-        screen = pane.capture()
-    seen = classify_pane(screen, spec)
     report = {"hook_state": hook_state, "hook_age": round(hook_age, 3) if hook_age is not None else None}
+    if screen is None:
+        # tmux's pane_dead is set when the pty closes; the "Pane is dead" line only once the
+        # process is reaped, which tmux sometimes delays: ask tmux, in the same call.
+        info, screen = pane.snapshot("pane_dead")
+        if info.get("pane_dead"):
+            return {"state": "dead", "source": "tmux", **report}
+    seen = classify_pane(screen, spec)
     if seen in ("dead", "dialog", "busy"):
         return {"state": seen, "source": "pane", **report}
     if hook_state == "busy" and hook_age is not None and hook_age < stale_after:

@@ -181,12 +181,12 @@ class TmuxProvider(Provider):
         deadline = started + timeout
         answered: dict[str, int] = {}
         while True:
-            screen = pane.capture()
-            seen = state.classify_pane(screen, spec)
+            info, screen = pane.snapshot("pane_dead", "pane_dead_status")
+            seen = "dead" if info.get("pane_dead") else state.classify_pane(screen, spec)
             if seen == "dead":
                 raise AgentExitedError(f"agent in {session} exited during startup",
                                        hint=f"its last output is attached; `vermas peek {session}`",
-                                       evidence=pane.tail(30), exit_status=pane.dead_status())
+                                       evidence=pane.tail(30), exit_status=_exit_status(pane, info))
             if seen == "dialog":
                 dialog = dialogs.detect(screen, spec.dialogs)
                 if dialog and answered.get(dialog, 0) < 3:
@@ -275,8 +275,12 @@ class TmuxProvider(Provider):
         except SessionNotFoundError:
             return {"session": session, "exists": False, "alive": False, "exit_status": None, "pid": None,
                     "command": None}
-        return {"session": session, "exists": True, "alive": not info["pane_dead"],
-                "exit_status": info["pane_dead_status"] if info["pane_dead"] else None,
+        exit_status = None
+        if info["pane_dead"]:
+            exit_status = info["pane_dead_status"]
+            if exit_status is None:
+                exit_status = self._pane(session).dead_status()
+        return {"session": session, "exists": True, "alive": not info["pane_dead"], "exit_status": exit_status,
                 "pid": info["pane_pid"], "command": info["pane_current_command"]}
 
     def is_running(self, session: str) -> bool:
@@ -312,6 +316,16 @@ class TmuxProvider(Provider):
 
         spec = runtime or get_runtime(None, self.user_runtimes)
         return run_headless(spec, prompt, cwd=cwd, timeout=timeout)
+
+
+def _exit_status(pane: Pane, info: dict, wait: float = 2.0) -> int | None:
+    """The dead pane's exit status (tmux may take a moment to reap the process)."""
+    deadline = time.monotonic() + wait
+    status = info.get("pane_dead_status")
+    while status is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        status = pane.dead_status()
+    return status
 
 
 def _ready(spec: RuntimeSpec, seen: str, elapsed: float) -> bool:

@@ -28,6 +28,20 @@ def chunk_text(text: str, limit: int = CHUNK_BYTES) -> list[str]:
     return chunks
 
 
+def _zombie_exit_status(pid: int | None) -> int | None:
+    if not pid:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] != "Z" or len(fields) < 50:
+        return None
+    raw = int(fields[-1])
+    return (raw >> 8) & 0xFF if raw & 0x7F == 0 else 128 + (raw & 0x7F)
+
+
 class Pane:
     """One pane, addressed by ``target`` (a pane id ``%N`` or any tmux target)."""
 
@@ -131,8 +145,18 @@ class Pane:
         return bool(self.info("pane_dead").get("pane_dead"))
 
     def dead_status(self) -> int | None:
-        info = self.info("pane_dead", "pane_dead_status")
-        return info.get("pane_dead_status") if info.get("pane_dead") else None
+        """Exit status of a dead pane's process (None while alive).
+
+        tmux learns it when it reaps the process, which it sometimes delays (the pane is
+        already dead: its pty closed). Until then, a zombie's status is read from
+        ``/proc/<pid>/stat`` (Linux), in ``waitpid`` form.
+        """
+        info = self.info("pane_dead", "pane_dead_status", "pane_pid")
+        if not info.get("pane_dead"):
+            return None
+        if info.get("pane_dead_status") is not None:
+            return info["pane_dead_status"]
+        return _zombie_exit_status(info.get("pane_pid"))
 
     def in_mode(self) -> bool:
         return bool(self.info("pane_in_mode").get("pane_in_mode"))
