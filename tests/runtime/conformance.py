@@ -202,7 +202,9 @@ class ProviderContract:
         if refused(case, attempt(case.provider.start, req), "start"):
             return
         p = case.provider
-        p.nudge(req.session, "/exit", mode="immediate")
+        result = attempt(p.nudge, req.session, "/exit", mode="immediate")
+        # the agent may be gone before any reaction shows: then the nudge itself reports the exit
+        assert isinstance(result, AgentExitedError) or result["status"] == "delivered", result
         wait_for(lambda: not p.is_running(req.session), message="agent exited")
         status = p.status(req.session)
         assert status["exists"] and not status["alive"] and status["exit_status"] == 0  # remain-on-exit evidence

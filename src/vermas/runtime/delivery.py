@@ -87,9 +87,18 @@ def deliver(pane: Pane, text: str, *, spec: RuntimeSpec, session: str, runtime_d
     return report
 
 
+VIEW_FIELDS = ("cursor_x", "cursor_y", "pane_dead")
+
+
+def _view(pane: Pane) -> tuple[str, bool]:
+    """What the agent shows: the screen plus the cursor position (a TUI may only move the cursor)."""
+    info, screen = pane.snapshot(*VIEW_FIELDS)
+    return f"{screen}\x00@{info.get('cursor_x')},{info.get('cursor_y')}", bool(info.get("pane_dead"))
+
+
 def _ensure_typable(pane: Pane, session: str) -> str:
-    """The screen, once the pane is known to be alive and out of copy mode."""
-    info, screen = pane.snapshot("pane_dead", "pane_dead_status", "pane_in_mode")
+    """The view (screen + cursor), once the pane is known to be alive and out of copy mode."""
+    info, screen = pane.snapshot("pane_dead", "pane_dead_status", "pane_in_mode", "cursor_x", "cursor_y")
     if info.get("pane_dead"):
         status = info.get("pane_dead_status")
         if status is None:
@@ -99,15 +108,15 @@ def _ensure_typable(pane: Pane, session: str) -> str:
                                evidence=pane.tail(20), exit_status=status)
     if info.get("pane_in_mode"):
         pane.cancel_mode()
-        screen = pane.capture()
-    return screen
+        return _view(pane)[0]
+    return f"{screen}\x00@{info.get('cursor_x')},{info.get('cursor_y')}"
 
 
 def _deliver_locked(pane: Pane, clean: str, *, spec: RuntimeSpec, session: str, runtime_dir: str | None,
                     confirm_timeouts: tuple[float, ...], settle_timeout: float | None, only_if) -> dict:
     before = _ensure_typable(pane, session)
     if only_if is not None:
-        refusal = only_if(before)
+        refusal = only_if(before.rsplit("\x00@", 1)[0])
         if refusal:
             return {"session": session, "status": refusal, "attempts": 0}
     size = len(clean.encode("utf-8"))
@@ -122,7 +131,7 @@ def _deliver_locked(pane: Pane, clean: str, *, spec: RuntimeSpec, session: str, 
     snapshot = _settle(pane, clean, before, settle_timeout)
     if spec.settle_ms:
         time.sleep(spec.settle_ms / 1000.0)
-        snapshot = pane.capture()
+        snapshot = _view(pane)[0]
     prompts0 = activity.prompt_count(runtime_dir, session) if runtime_dir else 0
     attempts = 0
     for window in confirm_timeouts:
@@ -134,7 +143,7 @@ def _deliver_locked(pane: Pane, clean: str, *, spec: RuntimeSpec, session: str, 
         if confirmed:
             return {"session": session, "status": "delivered", "method": method, "attempts": attempts,
                     "confirmed_by": confirmed, "bytes": size}
-        snapshot = pane.capture()
+        snapshot = _view(pane)[0]
     cleared = False
     if spec.clear_input_keys:
         try:
@@ -166,7 +175,7 @@ def _settle(pane: Pane, clean: str, before: str, timeout: float) -> str:
     delay = 0.001
     previous, stable_since = None, 0.0
     while True:
-        screen = pane.capture()
+        screen = _view(pane)[0]
         now = time.monotonic()
         if screen != before:
             if tail and tail in screen:
@@ -189,8 +198,11 @@ def _confirm(pane: Pane, snapshot: str, window: float, runtime_dir: str | None, 
     while True:
         if runtime_dir and activity.prompt_count(runtime_dir, session) > prompts0:
             return "hook"
-        if pane.capture() != snapshot:
+        view, dead = _view(pane)
+        if view != snapshot:
             return "pane"
+        if dead:
+            return None  # no reaction, then gone: the next attempt reports the exit (AgentExitedError)
         if time.monotonic() >= deadline:
             return None
         time.sleep(delay)
