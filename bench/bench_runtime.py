@@ -16,7 +16,8 @@ socket, against the simulated agent (``vermas-sim``, the claude-compatible runti
   polled until its prompt shows; the ratio.
 * **memory**: RSS of our processes per managed session: the sim agent process, the tmux
   server's growth per session, and the peak RSS of a hook command (``vermas mail check
-  --inject``) against ``python -c pass``; target well under 50 MB each.
+  --inject``, run in a fresh interpreter) against a bare interpreter's; target well under
+  50 MB each.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import time
 
-from bench.common import FLOOR_CMD, PYTHON, VERMAS, alternate, ratio, summary, vermas_env
+from bench.common import PYTHON, alternate, ratio, summary, vermas_env
 
 LATENCY_TARGET = 3.0
 THROUGHPUT_TARGET = 1000.0
@@ -251,8 +252,8 @@ class Bench:
         agent_rss = [_rss_mb(p.status(name)["pid"]) for name in names]
         server_growth = (_rss_mb(server_pid) - server_before) / n_sessions
         hook_env = dict(self.env, VERMAS_SESSION=names[0])
-        hook = _peak_child_rss_mb([VERMAS, "mail", "check", "--inject"], hook_env, stdin='{"session_id": "x"}')
-        floor = _peak_child_rss_mb(FLOOR_CMD, self.env)
+        hook = _peak_rss_mb(HOOK_RUN, hook_env, stdin='{"session_id": "x"}')
+        floor = _peak_rss_mb("pass", self.env)
         for name in names:
             p.stop(name)
         self.tmux("kill-session", "-t", "=vm-bench-keeper")
@@ -274,14 +275,20 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _peak_child_rss_mb(cmd: list[str], env: dict, stdin: str | None = None) -> float:
-    """Peak RSS of one run of ``cmd``, measured by a fresh wrapper process (RUSAGE_CHILDREN is a max)."""
-    code = ("import resource, subprocess, sys, json; "
-            "subprocess.run(json.loads(sys.argv[1]), input=sys.argv[2].encode() or None, capture_output=True); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    out = subprocess.run([PYTHON, "-c", code, json.dumps(cmd), stdin or ""], capture_output=True, text=True,
-                         env=env, check=True).stdout
-    return int(out.strip()) / 1024.0
+HOOK_RUN = ("import io, sys\nfrom vermas.cli.env import Environment\nfrom vermas.cli.main import main\n"
+            "main(['mail', 'check', '--inject'], Environment(stdin=sys.stdin, stdout=io.StringIO()))")
+PEAK = "\nwith open('/proc/self/status') as fh:\n    print([l for l in fh if l.startswith('VmHWM')][0].split()[1])"
+
+
+def _peak_rss_mb(code: str, env: dict, stdin: str | None = None) -> float:
+    """Peak RSS (VmHWM) of a fresh interpreter after running ``code``, read by the process itself.
+
+    (``ru_maxrss`` of a child counts the parent's memory copied before ``exec``, so it would
+    report the measuring process, not the measured one.)
+    """
+    out = subprocess.run([PYTHON, "-c", code + PEAK], input=stdin or "", capture_output=True, text=True, env=env,
+                         check=True).stdout
+    return int(out.strip().splitlines()[-1]) / 1024.0
 
 
 def run(quick: bool) -> dict:
