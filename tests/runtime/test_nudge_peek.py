@@ -71,3 +71,12 @@ def test_flush_queue_types_queued_nudges_into_a_hookless_idle_agent(provider, ru
     (received,) = wait_for(lambda: prompts(runtime_dir, "vm-app-flush"), message="flushed prompt")
     assert received.startswith("<system-reminder>") and "from witness" in received and "two" in received
     assert provider.flush_queue("vm-app-flush") == 0
+
+
+def test_delivery_leaves_copy_mode_first(provider, runtime_dir, workdir):
+    provider.start(sim_request("vm-app-copy", workdir))
+    pane = provider._pane("vm-app-copy")
+    provider.server.cmd("copy-mode", "-t", pane.target)
+    assert pane.in_mode()
+    assert provider.nudge("vm-app-copy", "typed after copy mode", mode="immediate")["status"] == "delivered"
+    wait_for(lambda: prompts(runtime_dir, "vm-app-copy") == ["typed after copy mode"], message="prompt")

@@ -59,7 +59,8 @@ class Provider:
 
         Returns ``{"session", "pane_id", "pid", "argv", "settings", "runtime", "ready"}``.
         Raises SessionExistsError (a session by that name runs), AgentExitedError,
-        ReadyTimeoutError, RuntimeNotInstalledError.
+        ReadyTimeoutError, RuntimeNotInstalledError. A session that started but never became
+        ready is left in place as evidence (its pane, its record); ``stop`` it before retrying.
         """
         raise NotImplementedError
 
