@@ -72,6 +72,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     # Merge queue & supervision
     "refinery": (_C + "refinery", "the merge-queue daemon: start, stop, status, queue", "Merge queue & supervision"),
     "mq": (_C + "mq", "inspect and steer the merge queue: list, status, retry, reject", "Merge queue & supervision"),
+    "escalate": (_C + "escalate", "raise, list, acknowledge and close escalations", "Merge queue & supervision"),
     # Getting started
     "demo": (_C + "demo", "run the main job end to end in a temp directory", "Getting started"),
 }
