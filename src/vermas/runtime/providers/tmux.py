@@ -335,15 +335,24 @@ def _ready(spec: RuntimeSpec, seen: str, elapsed: float) -> bool:
     return elapsed >= spec.ready_delay_ms / 1000.0
 
 
+def _alive(pid: int) -> bool:
+    """Running (a zombie, exited but not yet reaped by tmux, counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def _reap_group(pid: int, grace: float = 2.0) -> None:
     """After kill-session: make sure the agent's process group is gone (SIGTERM, then SIGKILL)."""
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        except PermissionError:
+        if not _alive(pid):
             return
         time.sleep(0.02)
     for sig in (signal.SIGTERM, signal.SIGKILL):
