@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from vermas.cli.args import CommandParser, ParserExit
 from vermas.cli.env import Environment
-from vermas.cli.registry import ALIASES, COMMANDS, SECTIONS
+from vermas.cli.registry import ALIASES, COMMANDS, FAST_PATHS, SECTIONS
 from vermas.errors import EXIT_USAGE, UsageError, VermasError
 
 _GLOBAL_WITH_VALUE = {"--town": "town_flag", "--actor": "actor_flag"}
@@ -37,9 +36,10 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
 
             env.write(f"vermas {__version__}")
             return 0
+        fast = FAST_PATHS.get(tuple(rest))
+        if fast is not None:
+            return _run_fast(fast, env)
         return _run_command(rest, env)
-    except ParserExit as exc:
-        return exc.status
     except VermasError as exc:
         env.error(exc.message, exc.hint)
         return exc.exit_code
@@ -50,7 +50,29 @@ def main(argv: list[str] | None = None, env: Environment | None = None) -> int:
         return 0
 
 
+def _run_fast(entry: tuple[str, dict], env: Environment) -> int:
+    """Run a hook-path command line without argparse (its namespace is precomputed)."""
+    import importlib
+    from types import SimpleNamespace
+
+    target, values = entry
+    module_name, _sep, function = target.partition(":")
+    handler = getattr(importlib.import_module(module_name), function)
+    return int(handler(env, SimpleNamespace(**values)) or 0)
+
+
 def _run_command(argv: list[str], env: Environment) -> int:
+    from vermas.cli.args import ParserExit
+
+    try:
+        return _parse_and_run(argv, env)
+    except ParserExit as exc:
+        return exc.status
+
+
+def _parse_and_run(argv: list[str], env: Environment) -> int:
+    from vermas.cli.args import CommandParser
+
     name = ALIASES.get(argv[0], argv[0])
     spec = COMMANDS.get(name)
     if spec is None:

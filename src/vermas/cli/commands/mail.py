@@ -11,8 +11,6 @@ only the standard library and small runtime/town modules.
 
 from __future__ import annotations
 
-import argparse
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from argparse import Namespace
@@ -66,6 +64,8 @@ def configure(parser: CommandParser, name: str) -> None:
     parser.description = "Mail between agents (stored as beads) and the nudge queue drained at turn boundaries."
     parser.epilog = EPILOG
     parser.add_argument("action", choices=tuple(ACTIONS), metavar="<command>", help="one of: " + ", ".join(ACTIONS))
+    import argparse
+
     parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     parser.set_defaults(handler=run_action)
 
