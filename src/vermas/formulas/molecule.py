@@ -15,7 +15,6 @@ from vermas.formulas.fields import decode_vars, get_field, parse_fields
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import sqlite3
 
     from vermas.ledger.store import Ledger
 
@@ -231,7 +230,7 @@ def load(ledger: Ledger, ref: str) -> Molecule:
         lines.update(fresh)
         level = [i for i in found if '"issue_type":"epic"' in fresh.get(i, "")]
     statuses = index.statuses(conn, list(lines))
-    blocked = _blocked_among(conn, list(lines))
+    blocked = index.blocked_among(conn, list(lines))
     steps = []
     for issue_id, line in lines.items():
         status = statuses.get(issue_id) or "open"
@@ -244,19 +243,6 @@ def load(ledger: Ledger, ref: str) -> Molecule:
     for step in steps:
         step.children = sorted(children.get(step.id, ()), key=lambda c: st.child_sort_key(c, root_id))
     return Molecule(root, steps)
-
-
-def _blocked_among(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
-    """Which of ``ids`` the ledger's blocked cache lists (one query; per-id fallback)."""
-    import sqlite3
-
-    from vermas.ledger import index
-
-    try:
-        listed = {r[0] for r in conn.execute("SELECT issue_id FROM blocked")}
-    except sqlite3.Error:
-        return {i for i in ids if index.is_blocked(conn, i)}
-    return listed.intersection(ids)
 
 
 def _labels(line: str) -> list[str] | None:

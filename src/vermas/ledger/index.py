@@ -450,6 +450,21 @@ def foreign_lines(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT line FROM foreign_lines ORDER BY seq")]
 
 
+def has_dependents(conn: sqlite3.Connection, issue_id: str) -> bool:
+    """Does any readiness edge point at ``issue_id``?"""
+    return conn.execute(
+        "SELECT 1 FROM deps WHERE depends_on_id = ? AND type IN "
+        + _in(tuple(schema.AFFECTS_READY)) + " LIMIT 1", (issue_id,)).fetchone() is not None
+
+
+def blocked_among(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
+    out: set[str] = set()
+    for chunk in _chunks(list(ids)):
+        marks = ",".join("?" * len(chunk))
+        out.update(r[0] for r in conn.execute(f"SELECT issue_id FROM blocked WHERE issue_id IN ({marks})", chunk))
+    return out
+
+
 def is_blocked(conn: sqlite3.Connection, issue_id: str) -> bool:
     return conn.execute("SELECT 1 FROM blocked WHERE issue_id = ?", (issue_id,)).fetchone() is not None
 

@@ -240,6 +240,10 @@ class Ledger:
     def is_blocked(self, issue_id: str) -> bool:
         return index.is_blocked(self.conn, issue_id)
 
+    def blocked_among(self, issue_ids: list[str]) -> set[str]:
+        """Which of ``issue_ids`` are blocked (one query per 500 ids)."""
+        return index.blocked_among(self.conn, issue_ids)
+
     # ------------------------------------------------------------- writes
     def transaction(self, actor: str, *, correlation_id: str | None = None) -> Transaction:
         """A write transaction (re-entrant: nested calls join the open one)."""
@@ -418,8 +422,8 @@ class Transaction:
         _check_priority(priority)
         conn = self.conn
         created_at, created_ns = timefmt.now()
-        if parent is not None:
-            parent = self._load(parent)["id"]
+        if parent is not None and not index.exists(conn, parent):
+            parent = self._load(parent)["id"]  # resolve a partial id (exit 3 when unknown)
         if issue_id is None:
             if parent is not None:
                 issue_id = f"{parent}.{index.next_child_number(conn, parent)}"
@@ -743,6 +747,8 @@ class Transaction:
     # checks ----------------------------------------------------------------------
     def _check_cycle(self, issue_id: str, target: str, dep_type: str) -> None:
         """Refuse an edge issue→target that closes a cycle among readiness edges."""
+        if not index.has_dependents(self.conn, issue_id):
+            return  # nothing depends on issue_id, so no path can lead back to it (O(1) for new issues)
         path = _find_path(self.conn, target, issue_id)
         if path is not None:
             cycle = " → ".join([issue_id, *path])
