@@ -11,14 +11,19 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# Precompile: with PYTHONDONTWRITEBYTECODE set (common in CI/sandboxes) every CLI call
+	@# would otherwise recompile its modules, and agents call the CLI on every turn.
+	$(BIN)/python -m compileall -q src/vermas >/dev/null
 	@touch $(STAMP)
 
 ## Run the main job end to end in a temp directory.
 demo: $(STAMP)
+	@$(BIN)/python -m compileall -q src/vermas >/dev/null
 	$(BIN)/vermas demo
 
 ## Lint, then run the whole test suite (slow end-to-end tests included).
 test: $(STAMP)
+	@$(BIN)/python -m compileall -q src/vermas >/dev/null
 	$(BIN)/ruff check src tests bench
 	@rc=0; $(BIN)/python -m pytest -n auto -p no:cacheprovider || rc=$$?; \
 	 if [ $$rc = 5 ]; then echo "make test: pytest collected no tests (exit 5): treated as a failure" >&2; fi; \
@@ -33,6 +38,7 @@ lint: $(STAMP)
 
 ## Benchmarks: prints one JSON document of side-by-side ratios.
 bench: $(STAMP)
+	@$(BIN)/python -m compileall -q src/vermas >/dev/null
 	$(BIN)/python -m bench
 
 clean:
