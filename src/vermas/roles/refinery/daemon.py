@@ -12,23 +12,20 @@ tmux session ``vm-<rig>-refinery`` (idempotent) and waits until it holds its loc
 * **Stop**: ``SIGTERM``/``SIGINT`` ask for a graceful stop: a running gate is killed and its
   attempt discarded (nothing moved), outcomes already under way finish. :func:`stop` sends
   SIGTERM, waits, then SIGKILLs (safe: the journal makes any point of death recoverable).
+* **Supervision**: ``start`` marks the refinery *wanted* (``refinery.want``) and ``stop``
+  clears it; the deacon restarts a wanted refinery that died. Lock, pidfile, signals and
+  the tmux session come from :mod:`vermas.roles.daemonkit`, shared with the witness,
+  deacon and boot.
 """
 
 from __future__ import annotations
 
-import errno
-import fcntl
-import json
 import os
-import select
-import signal
-import sys
-import threading
-import time
 
-from vermas.errors import ConflictError, NotFoundError, VermasError
-from vermas.fileops import FileLock, append_line, atomic_write_text
+from vermas.errors import NotFoundError, VermasError
 from vermas.ledger import timefmt
+from vermas.roles import daemonkit
+from vermas.roles.daemonkit import RoleLog, Signals, lock_held, pid_alive, read_pidfile  # noqa: F401 (re-exported)
 from vermas.roles.refinery.journal import read_state
 from vermas.roles.refinery.settings import RefineryHome
 from vermas.town.layout import Town
@@ -37,31 +34,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-LOG_ROTATE_BYTES = 10 << 20
 ERROR_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
-SESSION_ENV_PREFIXES = ("VERMAS_", "GT_", "BD_", "GIT_", "BEADS_")
-SESSION_ENV_NAMES = ("PATH", "HOME", "XDG_CONFIG_HOME", "PYTHONPATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "TMPDIR")
-
-
-# ====================================================================== log
-class RefineryLog:
-    """Timestamped lines appended to ``refinery.log`` (and echoed, e.g. to the tmux pane)."""
-
-    def __init__(self, path: str, echo: Callable[[str], None] | None = None) -> None:
-        self.path = path
-        self.echo = echo
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        try:
-            if os.path.getsize(path) > LOG_ROTATE_BYTES:
-                os.replace(path, path + ".1")
-        except OSError:
-            pass
-
-    def __call__(self, message: str) -> None:
-        line = f"{timefmt.now_str()} {message}"
-        append_line(self.path, line)
-        if self.echo is not None:
-            self.echo(line)
+RefineryLog = RoleLog  # the refinery's log is the shared daemon log
+_Signals = Signals
 
 
 def tail(path: str, lines: int = 20) -> str:
@@ -70,127 +45,24 @@ def tail(path: str, lines: int = 20) -> str:
     return read_tail(path, lines=lines)
 
 
-# =================================================================== liveness
-def lock_held(path: str) -> bool:
-    """Is the refinery lock held by a live process? (a shared probe that never blocks the holder)"""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError as exc:
-        if exc.errno in (errno.EAGAIN, errno.EACCES):
-            return True
-        raise
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
-
-
-def read_pidfile(path: str) -> dict | None:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (killed, not yet reaped by its parent) is not alive
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True
+def daemon_home(home: RefineryHome) -> daemonkit.DaemonHome:
+    """The refinery's files in the shared daemon layout (``refinery.lock``/``.pid``/``.log``/``.want``)."""
+    return daemonkit.DaemonHome(kind="refinery", label=f"the refinery of rig {home.rig_name}", directory=home.dir,
+                                session=session_name(home.rig_name), actor=home.actor, rig=home.rig_name)
 
 
 def running_pid(home: RefineryHome) -> int | None:
     """The pid of the live refinery of this rig, or None."""
-    if not lock_held(home.lock_path):
-        return None
-    info = read_pidfile(home.pid_path) or {}
-    pid = int(info.get("pid") or 0)
-    return pid if pid_alive(pid) else None
+    return daemonkit.running_pid(daemon_home(home))
 
 
-# ======================================================================= run
-class _Signals:
-    """Stop and wake-up flags set from signal handlers, with a self-pipe to interrupt waits."""
-
-    def __init__(self) -> None:
-        self.stop = False
-        self._r, self._w = os.pipe()
-        os.set_blocking(self._w, False)
-        self._old: dict[int, object] = {}
-
-    def install(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for sig, handler in ((signal.SIGTERM, self._on_stop), (signal.SIGINT, self._on_stop),
-                             (signal.SIGUSR1, self._on_wake)):
-            self._old[sig] = signal.signal(sig, handler)
-
-    def restore(self) -> None:
-        for sig, handler in self._old.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
-        self._old.clear()
-        for fd in (self._r, self._w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-    def _on_stop(self, signum: int, frame: object) -> None:
-        self.stop = True
-        self._poke()
-
-    def _on_wake(self, signum: int, frame: object) -> None:
-        self._poke()
-
-    def _poke(self) -> None:
-        try:
-            os.write(self._w, b"x")
-        except OSError:
-            pass
-
-    def wait(self, seconds: float) -> None:
-        """Sleep up to ``seconds``; return early on a stop or wake-up signal."""
-        if self.stop:
-            return
-        try:
-            ready, _w, _x = select.select([self._r], [], [], max(0.0, seconds))
-        except InterruptedError:
-            return
-        if ready:
-            try:
-                os.read(self._r, 4096)
-            except OSError:
-                pass
+def _hint(rig: str) -> str:
+    return f"'vermas refinery status --rig {rig}' shows it; 'vermas refinery stop --rig {rig}' stops it"
 
 
-def acquire_lock(home: RefineryHome, *, timeout: float = 3.0) -> FileLock:
+def acquire_lock(home: RefineryHome, *, timeout: float = 3.0):
     """Take the rig's refinery lock or raise ConflictError naming the running refinery."""
-    lock = FileLock(home.lock_path, timeout=timeout)
-    try:
-        lock.acquire()
-    except ConflictError:
-        info = read_pidfile(home.pid_path) or {}
-        raise ConflictError(
-            f"a refinery for rig {home.rig_name} is already running (pid {info.get('pid', '?')}, "
-            f"session {info.get('session') or 'none'})",
-            hint=f"'vermas refinery status --rig {home.rig_name}' shows it; 'vermas refinery stop' stops it") from None
-    return lock
+    return daemonkit.acquire_lock(daemon_home(home), timeout=timeout, hint=_hint(home.rig_name))
 
 
 def run(town: Town, rig: str, *, once: bool = False, environ: dict[str, str] | None = None,
@@ -204,15 +76,9 @@ def run(town: Town, rig: str, *, once: bool = False, environ: dict[str, str] | N
     environ = dict(os.environ) if environ is None else environ
     home = RefineryHome(town, rig)
     os.makedirs(home.dir, exist_ok=True)
-    lock = acquire_lock(home)
-    signals = _Signals()
-    log = RefineryLog(home.log_path, echo)
-    pid_doc = {"pid": os.getpid(), "started_at": timefmt.now_str(), "rig": rig, "once": once,
-               "session": environ.get("VERMAS_SESSION") or (home.session if environ.get("TMUX") else "")}
     summary: dict = {"rig": rig, "rounds": 0, "merged": [], "rework": [], "parked": [], "stale": [], "errors": []}
-    try:
-        atomic_write_text(home.pid_path, json.dumps(pid_doc) + "\n")
-        signals.install()
+    with daemonkit.hold(daemon_home(home), environ=environ, once=once, hint=_hint(rig)) as signals:
+        log = RefineryLog(home.log_path, echo)
         log(f"refinery for {rig} started (pid {os.getpid()}{', once' if once else ''})")
         failures = 0
         while True:
@@ -255,21 +121,12 @@ def run(town: Town, rig: str, *, once: bool = False, environ: dict[str, str] | N
             if once or signals.stop:
                 break
             delay = refinery.settings.poll_interval if (refinery is not None and failures == 0) else \
-                ERROR_BACKOFF[min(failures, len(ERROR_BACKOFF)) - 1] if failures else 1.0
+                daemonkit.backoff_delay(failures, ERROR_BACKOFF) if failures else 1.0
             signals.wait(delay)
             if signals.stop:
                 break
         log(f"refinery for {rig} stopped")
         return summary
-    finally:
-        signals.restore()
-        info = read_pidfile(home.pid_path)
-        if info and info.get("pid") == os.getpid():
-            try:
-                os.unlink(home.pid_path)
-            except OSError:
-                pass
-        lock.release()
 
 
 def _record_error(home: RefineryHome, message: str, hint: str | None) -> None:
@@ -286,15 +143,7 @@ def _record_error(home: RefineryHome, message: str, hint: str | None) -> None:
 
 def kick(town_root: str, rig: str) -> bool:
     """Wake the rig's running refinery now (e.g. right after ``vermas done``); False if none runs."""
-    home = RefineryHome(Town(town_root), rig)
-    pid = running_pid(home)
-    if pid is None:
-        return False
-    try:
-        os.kill(pid, signal.SIGUSR1)
-    except OSError:
-        return False
-    return True
+    return daemonkit.wake(daemon_home(RefineryHome(Town(town_root), rig)))
 
 
 # ==================================================================== tmux
@@ -307,120 +156,50 @@ def session_name(rig: str) -> str:
         return f"vm-{rig}-refinery"
 
 
-def _server(environ: dict[str, str]):
-    from vermas.runtime.tmux import Server
-
-    return Server(environ=environ)
-
-
 def session_env(town: Town, rig: str, environ: dict[str, str]) -> dict[str, str]:
     """The environment of the daemon's tmux session (identity plus what git and Python need)."""
-    env = {k: v for k, v in environ.items()
-           if k in SESSION_ENV_NAMES or k.startswith(SESSION_ENV_PREFIXES)}
-    env.update({"VERMAS_TOWN": town.root, "BD_ACTOR": f"{rig}/refinery", "GT_ROLE": f"{rig}/refinery",
-                "GT_RIG": rig, "VERMAS_SESSION": session_name(rig)})
-    return env
+    return daemonkit.session_env(environ, {"VERMAS_TOWN": town.root, "BD_ACTOR": f"{rig}/refinery",
+                                           "GT_ROLE": f"{rig}/refinery", "GT_RIG": rig,
+                                           "VERMAS_SESSION": session_name(rig)})
 
 
-def start(town: Town, rig: str, *, environ: dict[str, str] | None = None, wait: float = 20.0) -> dict:
-    """Start the daemon in its tmux session unless it already runs; returns its status."""
+def start(town: Town, rig: str, *, environ: dict[str, str] | None = None, wait: float = 20.0,
+          by: str = "") -> dict:
+    """Start the daemon in its tmux session unless it already runs; returns its status.
+
+    Marks the refinery *wanted*, so the deacon restarts it if it dies.
+    """
     from vermas.town import rigs
 
     rigs.rig_info(town, rig)
     environ = dict(os.environ) if environ is None else environ
     home = RefineryHome(town, rig)
-    pid = running_pid(home)
-    if pid is not None:
-        return {**status(town, rig, environ=environ), "started": False, "already_running": True}
-    os.makedirs(home.dir, exist_ok=True)
-    server = _server(environ)
-    name = session_name(rig)
-    if server.has_session(name):  # a dead pane (remain-on-exit) or a foreign process: no refinery holds the lock
-        server.kill_session(name)
-    log_size = os.path.getsize(home.log_path) if os.path.exists(home.log_path) else 0
-    argv = [sys.executable, "-m", "vermas.cli", "--town", town.root, "refinery", "run", "--rig", rig]
-    server.new_session(name, argv, cwd=home.dir, env=session_env(town, rig, environ))
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        if running_pid(home) is not None:
-            return {**status(town, rig, environ=environ), "started": True, "already_running": False}
-        if not _session_alive(server, name):
-            break
-        time.sleep(0.05)
-    detail = _new_log_text(home.log_path, log_size) or _pane_text(server, name)
-    raise VermasError(f"the refinery for {rig} did not start in session {name}"
-                      + (f":\n{detail.strip()[-2000:]}" if detail.strip() else ""),
-                      hint=f"see {home.log_path}, or run 'vermas refinery run --rig {rig}' in the foreground")
+    argv = daemonkit.cli_argv(town.root, "refinery", "run", "--rig", rig)
+    result = daemonkit.start(daemon_home(home), argv, environ=environ, env=session_env(town, rig, environ),
+                             wait=wait, by=by or environ.get("BD_ACTOR", ""),
+                             hint=f"see {home.log_path}, or run 'vermas refinery run --rig {rig}' in the foreground")
+    return {**status(town, rig, environ=environ), "started": result["started"],
+            "already_running": result["already_running"]}
 
 
-def _session_alive(server: object, name: str) -> bool:
-    try:
-        panes = server.list_panes(("pane_dead",), session=name)  # type: ignore[attr-defined]
-    except VermasError:
-        return False
-    return any(p.get("pane_dead") not in (True, "1", 1) for p in panes)
+def stop(town: Town, rig: str, *, environ: dict[str, str] | None = None, timeout: float = 30.0,
+         forget: bool = True) -> dict:
+    """Stop the daemon: SIGTERM, wait up to ``timeout``, then SIGKILL; remove its tmux session.
 
-
-def _pane_text(server: object, name: str) -> str:
-    try:
-        return server.session(name).pane().capture()  # type: ignore[attr-defined]
-    except (VermasError, AttributeError):
-        return ""
-
-
-def _new_log_text(path: str, offset: int) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            fh.seek(offset)
-            return fh.read()
-    except OSError:
-        return ""
-
-
-def stop(town: Town, rig: str, *, environ: dict[str, str] | None = None, timeout: float = 30.0) -> dict:
-    """Stop the daemon: SIGTERM, wait up to ``timeout``, then SIGKILL; remove its tmux session."""
+    ``forget`` (default) also clears the wanted marker, so the deacon leaves it stopped.
+    """
     from vermas.roles.refinery.stages import kill_leftover_gate
 
     environ = dict(os.environ) if environ is None else environ
     home = RefineryHome(town, rig)
-    info = read_pidfile(home.pid_path) or {}
-    pid = int(info.get("pid") or 0)
-    result = {"rig": rig, "pid": pid or None, "was_running": lock_held(home.lock_path), "forced": False,
-              "session_killed": False}
-    if result["was_running"] and pid_alive(pid):
-        os.kill(pid, signal.SIGTERM)
-        if not _wait_released(home, timeout):
-            os.kill(pid, signal.SIGKILL)
-            result["forced"] = True
-            state = read_state(home.state_path) or {}
-            attempt = state.get("attempt") or {}
-            kill_leftover_gate(int(attempt.get("gate_pgid") or 0), str(attempt.get("gate_marker") or ""))
-            if not _wait_released(home, 10.0):
-                raise VermasError(f"refinery pid {pid} of rig {rig} did not die after SIGKILL")
-    try:
-        server = _server(environ)
-        name = session_name(rig)
-        if server.has_session(name):
-            result["session_killed"] = server.kill_session(name)
-    except VermasError:
-        pass
-    if not lock_held(home.lock_path):
-        info = read_pidfile(home.pid_path)
-        if info is not None:
-            try:
-                os.unlink(home.pid_path)
-            except OSError:
-                pass
-    return result
 
+    def after_kill() -> None:
+        state = read_state(home.state_path) or {}
+        attempt = state.get("attempt") or {}
+        kill_leftover_gate(int(attempt.get("gate_pgid") or 0), str(attempt.get("gate_marker") or ""))
 
-def _wait_released(home: RefineryHome, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not lock_held(home.lock_path):
-            return True
-        time.sleep(0.05)
-    return not lock_held(home.lock_path)
+    result = daemonkit.stop(daemon_home(home), environ=environ, timeout=timeout, forget=forget, on_force=after_kill)
+    return {"rig": rig, **result}
 
 
 def status(town: Town, rig: str, *, environ: dict[str, str] | None = None) -> dict:
@@ -438,10 +217,7 @@ def status(town: Town, rig: str, *, environ: dict[str, str] | None = None) -> di
     state = read_state(home.state_path) or {}
     attempt = state.get("attempt")
     name = session_name(rig)
-    try:
-        session_exists = _server(environ).has_session(name)
-    except (VermasError, ImportError):
-        session_exists = False
+    session_exists = daemonkit.session_exists(daemon_home(home), environ)
     settings_doc: dict = {}
     try:
         settings = RefinerySettings.load(town, rig, environ)
@@ -466,6 +242,7 @@ def status(town: Town, rig: str, *, environ: dict[str, str] | None = None) -> di
         "started_at": info.get("started_at") if pid is not None else None,
         "session": name,
         "session_exists": session_exists,
+        "wanted": daemonkit.is_wanted(daemon_home(home)),
         "queue": queue_doc,
         "current": _attempt_view(attempt),
         "interrupted": pid is None and bool(attempt),
