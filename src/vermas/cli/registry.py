@@ -73,6 +73,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "refinery": (_C + "refinery", "the merge-queue daemon: start, stop, status, queue", "Merge queue & supervision"),
     "mq": (_C + "mq", "inspect and steer the merge queue: list, status, retry, reject", "Merge queue & supervision"),
     "escalate": (_C + "escalate", "raise, list, acknowledge and close escalations", "Merge queue & supervision"),
+    "witness": (_C + "witness", "a rig's polecat supervisor daemon: start, stop, status", "Merge queue & supervision"),
+    "deacon": (_C + "deacon", "the town supervisor daemon: start, stop, status", "Merge queue & supervision"),
+    "boot": (_C + "boot", "the deacon's watchdog: check (cron-friendly), start, stop", "Merge queue & supervision"),
+    "up": (_C + "up", "start boot, the deacon and every rig's witness and refinery", "Merge queue & supervision"),
+    "down": (_C + "up", "stop every supervision daemon (and the mayor with --mayor)", "Merge queue & supervision"),
     # Getting started
     "demo": (_C + "demo", "run the main job end to end in a temp directory", "Getting started"),
 }

@@ -17,6 +17,14 @@
 
 Each step is one Bash tool call (``bash -c`` in the worktree, PreToolUse/PostToolUse hooks
 around it). A ``sim-wrong`` block is the alternative the ``wrong-solution`` fault runs.
+
+**Rework.** A bead labelled ``rework`` came back from the refinery (a conflict, a failing
+gate) or the Inspector. The sim's steps write whole files, so redoing them on the current
+target resolves any conflict deterministically: the first step becomes
+``git reset --quiet --hard <target>`` (the target is the polecat's base branch from the hook
+JSON's ``polecat.base``, else ``main``), then the steps run again, are committed and
+``done`` runs again — a new commit on the same branch, which ``done`` submits as a new
+merge request.
 """
 
 from __future__ import annotations
@@ -57,11 +65,41 @@ def find_bead(hook_cmd: str, *, cwd: str, env: dict, timeout: float = 30.0) -> t
         return None, None
     if not isinstance(bead, dict) or not bead.get("id"):
         return None, "hook command's 'bead' is not an issue object with an id"
+    polecat = data.get("polecat")
+    if isinstance(polecat, dict) and isinstance(polecat.get("base"), str) and polecat["base"]:
+        bead[BASE_KEY] = polecat["base"]
     return bead, None
 
 
+REWORK_LABEL = "rework"
+BASE_KEY = "_sim_base"  # where find_bead keeps the polecat's base branch (not a bd field)
+
+
+def is_rework(bead: dict) -> bool:
+    return REWORK_LABEL in (bead.get("labels") or ())
+
+
+def rework_steps(bead: dict) -> list[str]:
+    """Steps that put a reworked bead's branch back onto its current target before redoing the work."""
+    if not is_rework(bead):
+        return []
+    target = str(bead.get(BASE_KEY) or "main")
+    return [f"git reset --quiet --hard {shlex.quote(target)}"]
+
+
 def blocks(bead: dict, tag: str = "sim") -> list[str]:
-    """The steps of every ``tag`` fenced block in the bead, in field order."""
+    """The steps of every ``tag`` fenced block in the bead, in field order.
+
+    For a bead labelled ``rework`` the work blocks (``sim``, ``sim-wrong``) start with
+    :func:`rework_steps` when they have any step at all.
+    """
+    steps = _fenced_steps(bead, tag)
+    if steps and tag in ("sim", "sim-wrong"):
+        steps = rework_steps(bead) + steps
+    return steps
+
+
+def _fenced_steps(bead: dict, tag: str) -> list[str]:
     steps: list[str] = []
     for field in FIELDS:
         text = bead.get(field)

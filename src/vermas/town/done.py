@@ -10,8 +10,12 @@ picks up where it stopped and never duplicates anything:
 5. the source bead leaves the hook: ``completed`` → ``in_progress`` (assignee kept, waiting
    for the refinery, which alone closes it); ``escalated`` → ``blocked``; ``deferred`` →
    ``open`` and unassigned; the hook file is removed;
-6. the polecat becomes ``idle`` (the job is kept under ``last``), and if beads wait in the
-   rig's sling queue a detached ``vermas polecat dispatch <rig>`` starts them.
+6. the polecat becomes ``idle`` (the job is kept under ``last``); a running refinery is woken
+   (SIGUSR1) so the submission merges at once, and if beads wait in the rig's sling queue a
+   detached ``vermas polecat dispatch <rig>`` starts them.
+
+``POLECAT_DONE`` carries the sending session's ``Incarnation``, ``Spawn-Id`` and ``Session``,
+so the witness can tell a message from an earlier incarnation of the polecat and ignore it.
 """
 
 from __future__ import annotations
@@ -116,6 +120,7 @@ def _finish(town: Town, agent: Agent, state: dict, finishing: dict, *, dispatch:
                                       mr=finishing.get("mr") or "", branch=finishing["branch"], rig=str(agent.rig),
                                       commit=finishing["commit"], worker=agent.address,
                                       notes=finishing.get("note") or "")
+        record.extra = sender_incarnation(agent, state, environ)
         [message] = mail.send_protocol(town.root, actor, f"{agent.rig}/witness", record)
         finishing["mail"] = message["id"]
         polecats.save(rig, state)
@@ -139,13 +144,69 @@ def _finish(town: Town, agent: Agent, state: dict, finishing: dict, *, dispatch:
     state.update({"state": "idle", "bead": None, "finishing": None, "last": last, "molecule": None,
                   "finished": last["finished_at"]})
     polecats.save(rig, state)
+    woken = wake_refinery(town, str(agent.rig)) if exit_type == "COMPLETED" and finishing.get("mr") else False
     dispatched = None
     if dispatch and slingqueue.items(rig):
         from vermas.town.dispatch import spawn_drainer
 
         dispatched = spawn_drainer(town, str(agent.rig), actor=actor, environ=environ)
     return {"already_done": False, "resumed": resumed, "created_mr": created_mr, "dispatcher_pid": dispatched,
-            "bead_status": new_status, **last}
+            "bead_status": new_status, "refinery_woken": woken, **last}
+
+
+def sender_incarnation(agent: Agent, state: dict, environ: dict | None) -> dict[str, str]:
+    """``Incarnation``/``Spawn-Id``/``Session`` of the session running ``done`` (the witness's stale rule).
+
+    The session's own environment wins over the state file: an older session of this polecat
+    that is somehow still alive must be recognisable as older.
+    """
+    import os
+
+    env = os.environ if environ is None else environ
+    mine = env.get("BD_ACTOR") == agent.address or env.get("VERMAS_SESSION") == agent.session
+    spawn = (env.get("VERMAS_SPAWN_ID") if mine else "") or str(state.get("spawn_id") or "")
+    incarnation = (env.get("VERMAS_INCARNATION") if mine else "") or str(state.get("incarnation") or "")
+    return {key: value for key, value in (("Incarnation", incarnation), ("Spawn-Id", spawn),
+                                          ("Session", agent.session)) if value}
+
+
+def wake_refinery(town: Town, rig: str) -> bool:
+    """Wake the rig's refinery now (SIGUSR1, which its daemon handles), so a submission merges at once.
+
+    The town does not import the refinery: the pid comes from ``<rig>/refinery/refinery.pid``,
+    and is signalled only while ``refinery.lock`` is held and the process's command line names
+    the refinery, so a stale pidfile never hits a recycled pid. False when no refinery runs.
+    """
+    import errno
+    import fcntl
+    import json
+    import os
+    import signal
+
+    home = town.rig(rig).refinery_dir
+    try:
+        fd = os.open(os.path.join(home, "refinery.lock"), os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False  # nobody holds it: no refinery runs
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES):
+            return False
+    finally:
+        os.close(fd)
+    try:
+        with open(os.path.join(home, "refinery.pid"), encoding="utf-8") as fh:
+            pid = int(json.load(fh).get("pid") or 0)
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            if b"refinery" not in fh.read():
+                return False
+        os.kill(pid, signal.SIGUSR1)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return False
+    return True
 
 
 def clear_if_stale(town: Town, agent: Agent, *, actor: str) -> bool:

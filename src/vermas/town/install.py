@@ -19,9 +19,25 @@ TOWN_GITIGNORE = """# VerMAS local state: never commit
 */.repo.git/
 */polecats/
 */crew/
+*/.runtime/
+# supervision daemons: worktrees, journals, pid/lock/log/want files, heartbeats
 */refinery/rig/
+*/refinery/target/
+*/refinery/state.json
+*/witness/state.json
+*/*/*.pid
+*/*/*.lock
+*/*/*.log
+*/*/*.log.1
+*/*/*.want
 deacon/*.pid
+deacon/*.lock
 deacon/*.log
+deacon/*.log.1
+deacon/*.want
+deacon/heartbeat.json
+deacon/state.json
+deacon/boot/
 **/vermas-index.db*
 **/wisps.jsonl
 **/.vermas.lock
@@ -63,6 +79,8 @@ def install(path: str, *, name: str | None = None, owner: str = "", git: bool = 
     if not os.path.exists(ignore):
         atomic_write_text(ignore, TOWN_GITIGNORE)
         made.append(".gitignore")
+    elif _repair_gitignore(ignore):
+        made.append(".gitignore (new entries)")
     if git and not os.path.isdir(os.path.join(root, ".git")):
         from vermas import gitops
 
@@ -70,3 +88,17 @@ def install(path: str, *, name: str | None = None, owner: str = "", git: bool = 
         gitops.commit_all(root, "vermas: install town")
         made.append(".git (initial commit)")
     return town, made
+
+
+def _repair_gitignore(path: str) -> bool:
+    """Append the entries of :data:`TOWN_GITIGNORE` an older town's ``.gitignore`` lacks (keeps the rest)."""
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    present = {line.strip() for line in text.splitlines()}
+    missing = [line for line in TOWN_GITIGNORE.splitlines() if line.strip() and not line.startswith("#")
+               and line.strip() not in present]
+    if not missing:
+        return False
+    tail = "" if text.endswith("\n") or not text else "\n"
+    atomic_write_text(path, text + tail + "# added by vermas install (repair)\n" + "\n".join(missing) + "\n")
+    return True

@@ -4,8 +4,10 @@ Order matters (gastown#319: a beacon before the instructions sends agents explor
 
 1. the role template (``templates/<role>.md``) rendered with the agent's identity;
 2. the work on the hook — "work is on your hook: run it" (GUPP) — with the bead, its branch
-   and worktree, and the attached formula's steps as a checklist (the next step marked);
-   or, with an empty hook, what to do instead;
+   and worktree, why it came back when it carries the ``rework`` label (the latest
+   ``[refinery] REWORK <mr>: …`` comment: conflict files, failing gate output, failed
+   criteria, required fixes), and the attached formula's steps as a checklist (the next step
+   marked); or, with an empty hook, what to do instead;
 3. handoff notes left by the previous session (``🤝 HANDOFF`` mail to self);
 4. unread mail, one line each;
 5. last, the session line (identity, session, time): the beacon-like metadata.
@@ -104,6 +106,7 @@ def work_section(info: dict, agent: Agent) -> list[str]:
     if polecat.get("branch"):
         out.append(f"Branch: {polecat['branch']} (from {polecat.get('base') or 'main'})  ·  "
                    f"Worktree: {polecat.get('worktree')}")
+    out += rework_section(bead)
     description = (bead.get("description") or "").strip()
     if description:
         out += ["", "### Description", description]
@@ -117,6 +120,36 @@ def work_section(info: dict, agent: Agent) -> list[str]:
         out += checklist(molecule)
         out.append("Mark a step done with 'vermas mol step done <step-id>' as you go.")
     out += ["", "When the work is committed: run 'vermas done'."]
+    return out
+
+
+def rework_notes(bead: dict) -> list[dict]:
+    """Comments handing the bead back (``[refinery] REWORK <mr>: …``, ``[inspector] REWORK …``), oldest first."""
+    notes = []
+    for comment in bead.get("comments") or ():
+        text = str(comment.get("text") or "")
+        first = text.split("\n", 1)[0]
+        if first.startswith("[") and "] REWORK" in first[:40]:
+            notes.append(comment)
+    return notes
+
+
+def rework_section(bead: dict) -> list[str]:
+    """Why the bead came back (label ``rework``): the latest rework comment in full, the earlier ones counted."""
+    if "rework" not in (bead.get("labels") or ()):
+        return []
+    notes = rework_notes(bead)
+    out = ["", "### Rework requested — this bead came back to you"]
+    if not notes:
+        out.append("It is labelled `rework` but carries no rework note: check your mail ('vermas mail inbox').")
+        return out
+    latest = notes[-1]
+    when = f" ({latest.get('author') or 'refinery'}, {latest.get('created_at', '')})".replace(", )", ")")
+    out.append(f"Latest{when}:")
+    out.append(str(latest.get("text") or "").strip())
+    if len(notes) > 1:
+        out.append(f"(This is rework round {len(notes)}; 'vermas show {bead['id']}' lists the earlier ones.)")
+    out.append("Fix exactly this on your branch, commit, and run 'vermas done' again.")
     return out
 
 
@@ -138,6 +171,9 @@ def render(town_root: str, agent: Agent, *, source: str | None = None, session_i
         if bead:
             lines.append(f"Work is on your hook: {bead['id']} {bead.get('title', '')} — keep going; "
                          "'vermas prime' shows the full context and steps; finish with 'vermas done'.")
+            notes = rework_notes(bead) if "rework" in (bead.get("labels") or ()) else []
+            if notes:
+                lines.append("It came back for rework: " + str(notes[-1].get("text") or "").split("\n", 1)[0])
             molecule = info.get("molecule")
             if molecule and molecule.get("next"):
                 step = next((s for s in molecule["steps"] if s["id"] == molecule["next"]), None)
