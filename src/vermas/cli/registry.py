@@ -73,6 +73,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "refinery": (_C + "refinery", "the merge-queue daemon: start, stop, status, queue", "Merge queue & supervision"),
     "mq": (_C + "mq", "inspect and steer the merge queue: list, status, retry, reject", "Merge queue & supervision"),
     "escalate": (_C + "escalate", "raise, list, acknowledge and close escalations", "Merge queue & supervision"),
+    # Verification
+    "spec": (_C + "spec", "test specs: acceptance criteria written and approved before sling", "Verification"),
+    "inspect": (_C + "inspect", "run the Inspector; verdicts, evidence, resolve, label", "Verification"),
+    "eval": (_C + "eval", "evaluation metrics (verification accuracy against human labels)", "Verification"),
     "witness": (_C + "witness", "a rig's polecat supervisor daemon: start, stop, status", "Merge queue & supervision"),
     "deacon": (_C + "deacon", "the town supervisor daemon: start, stop, status", "Merge queue & supervision"),
     "boot": (_C + "boot", "the deacon's watchdog: check (cron-friendly), start, stop", "Merge queue & supervision"),

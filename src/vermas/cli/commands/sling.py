@@ -18,7 +18,10 @@ def configure(parser: CommandParser, name: str) -> None:
         "default branch and its own session. The bead goes on the polecat's hook (the .beads/.hook-<agent> file "
         "and status=hooked, assignee=<polecat>), the work formula is poured on it, and the session starts with "
         "the beacon. Beads beyond the free slots (polecats.max) wait in the rig's queue and start as slots free. "
-        "Several beads slung together are tracked by a convoy.")
+        "Several beads slung together are tracked by a convoy. A task, feature or bug needs an approved test spec "
+        "first (the spec gate; rig setting verify.spec_gate): --force --reason bypasses it and records GATE_BYPASS "
+        "on the bead. --rework re-slings a bead the refinery sent back, with its failure context: the polecat it "
+        "was re-hooked to gets a fresh session on the same worktree (its prime shows the REWORK comment).")
     parser.epilog = """examples:
   vermas sling ap-x7k app                       # any free polecat of rig app
   vermas sling ap-x7k ap-q2c ap-r5t app         # three polecats, one convoy
@@ -26,8 +29,12 @@ def configure(parser: CommandParser, name: str) -> None:
   vermas sling ap-x7k app --runtime sim --formula none
   vermas sling ap-x7k app --var test_cmd="pytest -q"
   vermas sling ap-x7k app --force --reason "previous polecat died"
+  vermas sling ap-x7k app --force --reason "hotfix, spec follows"   # bypass the spec gate (recorded)
+  vermas sling ap-x7k app --rework              # back to its polecat with the refinery's failure context
 
-exit codes: 3 unknown rig, bead, formula or runtime; 5 a bead is held by another agent.
+exit codes: 2 --rework on a bead without failure context; 3 unknown rig, bead, formula or runtime;
+5 a bead is held by another agent, or the spec gate refuses it (no approved spec: 'vermas spec create',
+'vermas spec approve').
 """
     parser.add_argument("items", nargs="+", metavar="BEAD... TARGET",
                         help="bead ids, then the rig (or rig/polecats/<name>)")
@@ -36,8 +43,11 @@ exit codes: 3 unknown rig, bead, formula or runtime; 5 a bead is held by another
     parser.add_argument("--var", action="append", type=key_value, default=[], metavar="K=V",
                         help="formula variable (repeatable)")
     parser.add_argument("--runtime", help="agent runtime (default: config runtime.polecat, then runtime.default)")
-    parser.add_argument("--force", action="store_true", help="take beads other agents hold (needs --reason)")
-    parser.add_argument("--reason", help="why --force (recorded on the bead)")
+    parser.add_argument("--force", action="store_true",
+                        help="take beads other agents hold and bypass the spec gate (needs --reason)")
+    parser.add_argument("--reason", help="why --force (recorded on the bead; GATE_BYPASS for the spec gate)")
+    parser.add_argument("--rework", action="store_true",
+                        help="re-sling beads the refinery sent back, carrying their failure context")
     parser.add_argument("--no-convoy", action="store_true", help="do not track several beads with a convoy")
     parser.add_argument("--no-wait", action="store_true", help="return once sessions are started, not ready")
     parser.add_common(json=True)
@@ -57,7 +67,7 @@ def run(env: Environment, args: Namespace) -> int:
         env.info(f"slinging {len(refs)} bead(s) to {target} …")
     outcome = sling(town, refs, target, actor=env.actor(), formula=args.formula, variables=dict(args.var),
                     runtime=args.runtime, force=args.force, reason=args.reason, convoy=not args.no_convoy,
-                    wait_ready=not args.no_wait, environ=env.environ)
+                    wait_ready=not args.no_wait, environ=env.environ, rework=args.rework)
     for warning in outcome["warnings"]:
         env.warn(warning)
     failures = [r for r in outcome["results"] if r["status"] == "failed"]
@@ -65,16 +75,20 @@ def run(env: Environment, args: Namespace) -> int:
         env.print_json(outcome)
     else:
         for r in outcome["results"]:
-            if r["status"] == "started":
+            if r["status"] == "restarted":
+                env.write(f"✓ {r['bead']} → {r['polecat']} (rework: fresh session on its hook)  session {r['session']}")
+            elif r["status"] == "started":
                 origin = " (from the queue)" if r.get("from_queue") else ""
                 env.write(f"✓ {r['bead']} → {r['polecat']}{origin}  branch {r['branch']}  session {r['session']}")
             elif r["status"] == "queued":
                 env.write(f"… {r['bead']} queued: no free polecat slot in {outcome['rig']}; it starts when one frees")
             else:
                 env.write(f"✗ {r['bead']}: {r['error']}")
+        for bead_id in outcome.get("gate_bypassed") or ():
+            env.write(f"  {bead_id}: spec gate bypassed (GATE_BYPASS recorded on the bead)")
         if outcome["convoy"]:
             env.write(f"  convoy {outcome['convoy']} tracks them ('vermas convoy status {outcome['convoy']}')")
-        started = [r for r in outcome["results"] if r["status"] == "started"]
+        started = [r for r in outcome["results"] if r["status"] in ("started", "restarted")]
         if started:
             from vermas.town.sessions import attach_command
 
