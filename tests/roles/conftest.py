@@ -223,6 +223,7 @@ def kit(tmp_path) -> Kit:
     add_rig(Town(root), RIG, source, prefix="ap")
     k = Kit(root, source)
     k.set("merge.poll_interval", 0.2)
+    k.set("verify.enabled", False)  # these tests exercise the refinery alone (tests/verify covers the Inspector)
     return k
 
 
