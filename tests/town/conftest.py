@@ -39,6 +39,10 @@ def make_repo(path: str, files: dict[str, str] | None = None) -> str:
 def town_root(tmp_path) -> str:
     root = str(tmp_path / "town")
     install(root)
+    from vermas.town.config import write_setting
+
+    # these tests sling beads without test specs (the spec gate is tested in tests/verify)
+    write_setting(Town(root).settings_path, "town-settings", "verify.spec_gate", False)
     return root
 
 
