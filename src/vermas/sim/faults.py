@@ -12,7 +12,8 @@ swallow-enter  ignore the first N Enter presses of every prompt (``=N``, default
                ignores them all, ``=p0.3`` ignores each with probability 0.3 (seeded)
 ignore-hook    never run hooked work (answers "ok" and idles)
 claim-done     run the done command without doing the steps or committing
-wrong-solution run the bead's ```sim-wrong block instead of ```sim (no such block: skip the last step)
+wrong-solution run the bead's ```sim-wrong block instead of ```sim (no such block: skip the last step);
+               ``=first``: only on the first attempt — not on a bead carrying the ``rework`` label
 garbage-verdict headless answers are prose, not JSON (the envelope stays valid)
 garbage-output  headless stdout is not even JSON
 ============== ============================================================================
@@ -37,7 +38,9 @@ class Faults:
         self.crash_after = int(self.spec["crash"] or 1) if "crash" in self.spec else None
         self.ignore_hook = "ignore-hook" in self.spec
         self.claim_done = "claim-done" in self.spec
-        self.wrong_solution = "wrong-solution" in self.spec
+        self._wrong = self.spec.get("wrong-solution") if "wrong-solution" in self.spec else None
+        if self._wrong not in (None, "", "first"):
+            raise ValueError(f"wrong-solution takes no value or 'first', got {self._wrong!r}")
         self.garbage_verdict = "garbage-verdict" in self.spec
         self.garbage_output = "garbage-output" in self.spec
         self._swallow = self.spec.get("swallow-enter") if "swallow-enter" in self.spec else None
@@ -52,6 +55,19 @@ class Faults:
             spec[name.strip()] = value.strip()
         return cls(spec)
 
+    def wrong_for(self, bead: dict | None) -> bool:
+        """Should the work on ``bead`` be the wrong solution? (``=first``: not once it is rework.)"""
+        if self._wrong is None:
+            return False
+        return self._wrong != "first" or "rework" not in ((bead or {}).get("labels") or ())
+
+    @property
+    def wrong_solution(self) -> bool:
+        """:meth:`wrong_for` the bead being worked on (the nearest caller's ``bead`` local)."""
+        if self._wrong != "first":
+            return self._wrong is not None
+        return self.wrong_for(_bead_in_progress())
+
     def swallow_enter(self, presses_so_far: int) -> bool:
         """Should this Enter press (0-based count for the current prompt) be ignored?"""
         value = self._swallow
@@ -65,3 +81,18 @@ class Faults:
 
     def active(self) -> list[str]:
         return sorted(self.spec)
+
+
+def _bead_in_progress() -> dict | None:
+    """The hooked bead the agent is working on: the ``bead`` local of the nearest caller that has one."""
+    import sys
+
+    frame = sys._getframe(2)
+    for _ in range(8):
+        if frame is None:
+            break
+        bead = frame.f_locals.get("bead")
+        if isinstance(bead, dict) and bead.get("id"):
+            return bead
+        frame = frame.f_back
+    return None
