@@ -142,6 +142,13 @@ class VKit:
         proc = subprocess.run(["git", "show", f"main:{path}"], cwd=self.repo, capture_output=True, text=True)
         return proc.stdout if proc.returncode == 0 else None
 
+    def main_commit(self) -> str:
+        return git("rev-parse", "refs/heads/main", cwd=self.repo)
+
+    def merge_requests(self) -> list[dict]:
+        with self.ledger() as ledger:
+            return queries.list_issues(ledger.conn, issue_type=("merge-request",), include_ephemeral=True)
+
     def mails(self, prefix: str = "") -> list[dict]:
         with Ledger.open(self.town.beads_dir) as ledger:
             found = queries.list_issues(ledger.conn, issue_type=("message",), include_ephemeral=True)

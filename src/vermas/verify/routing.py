@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 ESCALATION_SOURCE = "inspector"
 LOG_FILE = "inspect.log"
+MAX_REWORKS = 3  # FAIL verdicts of one bead after which it is not re-slung again (the mayor is asked)
+MAX_REWORKS_ENV = "VERMAS_VERIFY_MAX_REWORKS"
 
 
 # ------------------------------------------------------------------ NEEDS_HUMAN
@@ -119,7 +121,39 @@ def rework_after(town: Town, rig: str, bead_id: str, mr_id: str, *, actor: str, 
     if reason not in ("rejected", "conflict"):
         log(f"{mr_id} closed ({reason or 'gone'}): nothing to rework")
         return {"bead": bead_id, "mr": mr_id, "action": "none", "close_reason": reason}
+    limit = _max_reworks(environ)
+    failures = _failures(town, bead_id)
+    if failures >= limit:
+        _escalate_limit(town, bead_id, failures, actor=actor)
+        log(f"{bead_id} failed verification {failures} times: not re-slung, escalated to the mayor")
+        return {"bead": bead_id, "mr": mr_id, "action": "escalated", "failures": failures}
     return rework(town, rig, bead_id, actor=actor, environ=environ, log=log, mr_id=mr_id)
+
+
+def _max_reworks(environ: dict | None) -> int:
+    text = (os.environ if environ is None else environ).get(MAX_REWORKS_ENV, "")
+    try:
+        return max(1, int(text)) if text.strip() else MAX_REWORKS
+    except ValueError:
+        return MAX_REWORKS
+
+
+def _failures(town: Town, bead_id: str) -> int:
+    with Ledger.open(targets.ledger_of(town, bead_id)) as ledger:
+        return sum(1 for r in records.results_for(ledger, bead_id) if r["verdict"] == "FAIL" and not r["human"])
+
+
+def _escalate_limit(town: Town, bead_id: str, failures: int, *, actor: str) -> None:
+    from vermas.town import escalations
+
+    source = f"{ESCALATION_SOURCE}:rework-limit"
+    if any(e["related_bead"] == bead_id and e["source"] == source for e in escalations.list_escalations(town.root)):
+        return
+    escalations.escalate(town.root, actor, f"{bead_id} failed verification {failures} times", severity="medium",
+                         body=f"The Inspector rejected {bead_id} {failures} times; it is not re-slung again.\n"
+                              f"See: vermas inspect status {bead_id}; re-sling by hand with "
+                              f"'vermas sling {bead_id} <rig> --rework', or fix the spec (vermas spec reopen).",
+                         source=source, related=bead_id)
 
 
 def rework(town: Town, rig: str, bead_id: str, *, actor: str, environ: dict | None = None,
