@@ -67,7 +67,7 @@ class Deacon:
             entry = targets.setdefault(target.key, new_entry())
             try:
                 result = supervise(target, entry, base=settings.backoff_base, town_root=self.town.root,
-                                   actor=ACTOR, log=self.log)
+                                   actor=ACTOR, log=self.log, patrol=patrols)
             except VermasError as exc:
                 report["errors"].append(f"{target.key}: {exc.message}")
                 continue

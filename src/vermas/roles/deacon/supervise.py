@@ -19,8 +19,12 @@ if TYPE_CHECKING:
 
 
 def supervise(target: Target, entry: dict, *, base: float, town_root: str, actor: str,
-              log: Callable[[str], None], now: float | None = None) -> dict | None:
-    """Look at ``target`` once; returns what was done (None when nothing needed doing)."""
+              log: Callable[[str], None], now: float | None = None, patrol: int | None = None) -> dict | None:
+    """Look at ``target`` once; returns what was done (None when nothing needed doing).
+
+    ``patrol`` (the supervisor's patrol number) is recorded in the events, so "restarted
+    within N patrols" can be checked from the event log.
+    """
     import os
 
     now = time.time() if now is None else now
@@ -59,7 +63,7 @@ def supervise(target: Target, entry: dict, *, base: float, town_root: str, actor
             log(f"could not escalate the crash loop of {target.key}: {exc.message}")
         log(summary)
         work.emit(beads_dir, f"{_event_prefix(actor)}.crash_loop", actor, {
-            "target": target.key, "restarts": restarts, "escalation": entry.get("escalation")})
+            "target": target.key, "restarts": restarts, "escalation": entry.get("escalation"), "patrol": patrol})
         return {"target": target.key, "action": "crash_loop", "restarts": restarts,
                 "escalation": entry.get("escalation")}
     restarts_before = len(entry.get("restarts") or ())
@@ -69,7 +73,7 @@ def supervise(target: Target, entry: dict, *, base: float, town_root: str, actor
         tracker.record(entry, now, exc.message)
         log(f"restart of {target.key} failed: {exc.message}")
         work.emit(beads_dir, f"{_event_prefix(actor)}.restart_failed", actor, {
-            "target": target.key, "error": exc.message[-500:], "attempt": restarts_before + 1})
+            "target": target.key, "error": exc.message[-500:], "attempt": restarts_before + 1, "patrol": patrol})
         return {"target": target.key, "action": "restart_failed", "error": exc.message,
                 "attempt": restarts_before + 1}
     if not result.get("started"):  # it came back by itself meanwhile (a racing 'start'): not a restart
@@ -78,7 +82,7 @@ def supervise(target: Target, entry: dict, *, base: float, town_root: str, actor
     log(f"restarted {target.key} (pid {result.get('pid')}, restart {restarts_before + 1} in the window)")
     work.emit(beads_dir, f"{_event_prefix(actor)}.restarted", actor, {
         "target": target.key, "pid": result.get("pid"), "session": result.get("session"),
-        "attempt": restarts_before + 1})
+        "attempt": restarts_before + 1, "patrol": patrol})
     return {"target": target.key, "action": "restarted", "pid": result.get("pid"), "attempt": restarts_before + 1}
 
 

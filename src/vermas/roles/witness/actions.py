@@ -208,15 +208,16 @@ class Actor:
                 gitops.worktree_remove(self.paths.repo, worktree)
                 removed = True
             branch_deleted = self._delete_branch(last)
+            # the mail first, then the mark: a witness killed in between says it twice, never not at all
+            slot = protocol.SlotOpen(polecat=action.polecat, rig=self.rig, exit=last.get("exit") or "COMPLETED",
+                                     issue=last.get("bead") or "")
+            mail.send_protocol(self.town.root, self.actor, "mayor", slot)
             with polecats.lock(self.paths, action.polecat):
                 current = polecats.load(self.paths, action.polecat)
                 if current.get("spawn_id") == state.get("spawn_id"):
                     current["last"] = {**(current.get("last") or {}), "cleaned_at": timefmt.now_str()}
                     current["branch"] = None
                     polecats.save(self.paths, current)
-        slot = protocol.SlotOpen(polecat=action.polecat, rig=self.rig, exit=last.get("exit") or "COMPLETED",
-                                 issue=last.get("bead") or "")
-        mail.send_protocol(self.town.root, self.actor, "mayor", slot)
         if last.get("bead"):
             self.memory.forget_bead(last["bead"])
         self.memory.polecat(action.polecat, state.get("spawn_id"))["cleanup_skipped"] = None
