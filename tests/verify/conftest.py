@@ -57,13 +57,20 @@ def make_repo(path: str, files: dict[str, str] | None = None) -> str:
 class VKit:
     """One town with rig ``app`` and helpers to write specs, submit work and read results."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, rig: str = RIG) -> None:
         self.town = Town(root)
         self.root = root
-        self.rig = RIG
-        self.paths = self.town.rig(RIG)
+        self.rig = rig
+        self.paths = self.town.rig(rig)
         self.repo = self.paths.repo
         self._n = 0
+
+    def another_rig(self, name: str, prefix: str, source: str) -> VKit:
+        """A second rig of the same town (cloned from ``source``), with the same kit helpers."""
+        add_rig(self.town, name, source, prefix=prefix)
+        kit = VKit(self.root, name)
+        kit.set("merge.poll_interval", 0.2)
+        return kit
 
     # settings ------------------------------------------------------------------
     def set(self, key: str, value: object) -> None:
@@ -73,8 +80,9 @@ class VKit:
         write_setting(self.town.settings_path, "town-settings", key, coerce(key, value) if
                       not key.startswith("runtimes.") else value)
 
-    def runtime(self, name: str, table: dict) -> None:
-        write_setting(self.town.settings_path, "town-settings", f"runtimes.{name}", table)
+    def runtime(self, name: str, table: dict, *, rig: bool = False) -> None:
+        path, kind = (self.paths.settings_path, "rig-settings") if rig else (self.town.settings_path, "town-settings")
+        write_setting(path, kind, f"runtimes.{name}", table)
 
     # beads and specs -------------------------------------------------------------
     def ledger(self) -> Ledger:

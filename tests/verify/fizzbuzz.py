@@ -46,9 +46,9 @@ CRITERIA = [
     ("AC-3", "line 9 is Fizz", f"{RUN} | sed -n 9p | grep -qx Fizz", ""),
     ("AC-4", "line 10 is Buzz", f"{RUN} | sed -n 10p | grep -qx Buzz", ""),
     ("AC-5", "line 1 is 1", f"{RUN} | sed -n 1p | grep -qx 1", ""),
-    ("AC-6", "lint: at most 2 ruff findings", "ruff check --quiet --output-format concise fizzbuzz.py "
-                                               "| awk 'END { exit (NR > 2) }'", "fix the lint findings"),
-    ("AC-7", "importing prints nothing", "test -z \"$(python -c 'import fizzbuzz')\"",
+    ("AC-6", "lint: at most 2 ruff findings", "test -f fizzbuzz.py && ruff check --quiet --output-format concise "
+                                               "fizzbuzz.py | awk 'END { exit (NR > 2) }'", "fix the lint findings"),
+    ("AC-7", "importing prints nothing", "out=$(python -c 'import fizzbuzz') && test -z \"$out\"",
      "guard main() with if __name__ == '__main__'"),
     ("AC-8", "line 30 is FizzBuzz", f"{RUN} | sed -n 30p | grep -qx FizzBuzz", "check 15 first"),
 ]

@@ -1,10 +1,16 @@
-"""The change under test (diff, files, commits) and the integrity check.
+"""The change under test (diff, files, commits), the integrity check and the safety scan.
 
 **Integrity rule.** A change must not edit its own verification: when a criterion's command
 names a file that existed at the base and that the change modifies or deletes (e.g. the
 criterion runs ``sh checks/ac2.sh`` and the change rewrites ``checks/ac2.sh``), the
 criterion's result cannot be trusted and the verdict cannot be PASS without a human. New
 files the change adds (the deliverables) are not affected.
+
+**Safety scan.** Lines the change adds are searched for what no task should slip in quietly:
+pushing or moving git refs, recursive deletion of ``/``, ``~`` or ``..``, download-and-execute,
+raw network shells, credential files and tokens. A hit cannot PASS without a human (the
+panel sees the hits too). It is a tripwire, not a sandbox: the verifier's isolation (a
+throw-away checkout without remotes or credentials) is what keeps criteria from reaching out.
 """
 
 from __future__ import annotations
@@ -21,6 +27,17 @@ if TYPE_CHECKING:
 
 MAX_DIFF = 60_000
 _SPLIT = re.compile(r"[;&|<>()`$\s]+")
+_Q = r"['\"]"
+SUSPICIOUS = [
+    ("git-push", re.compile(r"\bgit\s+(?:-C\s+\S+\s+)?(?:push|update-ref|remote\s+(?:add|set-url))\b"
+                            rf"|{_Q}git{_Q}\s*,\s*(?:{_Q}-C{_Q}\s*,\s*[^,]+,\s*)?{_Q}(?:push|update-ref|remote){_Q}")),
+    ("recursive-delete", re.compile(r"\brm\s+-[a-zA-Z]*[rR][a-zA-Z]*\s+(?:-\S+\s+)*(?:/|~|\$HOME|\.\.)(?:\s|/|$|\*)"
+                                    rf"|rmtree\(\s*{_Q}(?:/|~|\.\.)")),
+    ("download-execute", re.compile(r"\b(?:curl|wget)\b[^\n|]*\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b")),
+    ("network-shell", re.compile(r"/dev/(?:tcp|udp)/|\bnc\s+(?:-\S+\s+)*-e\b")),
+    ("credentials", re.compile(r"\.ssh/|\bid_(?:rsa|ed25519)\b|\.git-credentials|\.netrc\b"
+                               r"|\b(?:GITHUB_TOKEN|GH_TOKEN|AWS_SECRET_ACCESS_KEY|ANTHROPIC_API_KEY)\b")),
+]
 
 
 @dataclass
@@ -66,6 +83,23 @@ def collect(repo: str, base: str, commit: str, *, max_diff: int = MAX_DIFF) -> C
     else:
         changes.diff = diff
     return changes
+
+
+def suspicious(changes: Changes) -> list[dict]:
+    """``[{kind, path, line}]`` for added lines matching :data:`SUSPICIOUS` (the safety scan)."""
+    found: list[dict] = []
+    path = ""
+    for line in changes.diff.splitlines():
+        if line.startswith("+++ "):
+            path = line[6:] if line.startswith("+++ b/") else line[4:]
+            continue
+        if not line.startswith("+"):
+            continue
+        for kind, pattern in SUSPICIOUS:
+            if pattern.search(line):
+                found.append({"kind": kind, "path": path, "line": line[1:].strip()[:200]})
+                break
+    return found
 
 
 def touched_existing(changes: Changes) -> set[str]:

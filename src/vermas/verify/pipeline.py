@@ -53,6 +53,7 @@ class RunResult:
     answers: dict[str, panel.Answer] = field(default_factory=dict)
     changes: changes_mod.Changes | None = None
     integrity: list[dict] = field(default_factory=list)
+    suspicious: list[dict] = field(default_factory=list)
     evidence_dir: str = ""
     run_dir: str = ""
     result_bead: str = ""
@@ -68,7 +69,8 @@ class RunResult:
                                                     "duration_ms", "error") if r.get(k) not in (None, "")}
                              for r in self.results],
                 "panel": {role: a.to_dict() for role, a in self.answers.items()},
-                "integrity": self.integrity, "evidence": self.evidence_dir, "run_evidence": self.run_dir,
+                "integrity": self.integrity, "suspicious": self.suspicious, "evidence": self.evidence_dir,
+                "run_evidence": self.run_dir,
                 "result_bead": self.result_bead, "timings": self.timings}
 
 
@@ -135,6 +137,7 @@ def run(town: Town, target: Target, *, settings: VerifySettings, actor: str, env
     answers: dict[str, panel.Answer] = {}
     changes: changes_mod.Changes | None = None
     integrity: list[dict] = []
+    flagged: list[dict] = []
     evidence = evidence_mod.RunEvidence(target.beads_dir, target.bead_id, run_id)
     snap = Snapshot(target.repo, target.commit)
     try:
@@ -144,12 +147,14 @@ def run(town: Town, target: Target, *, settings: VerifySettings, actor: str, env
                 snap.create()
                 changes = changes_mod.collect(target.repo, target.base, target.commit)
                 integrity = changes_mod.self_checks(criteria, changes)
+                flagged = changes_mod.suspicious(changes)
             except VermasError as exc:
                 setup_error = exc.message
             timings["snapshot_ms"] = (time.monotonic() - t) * 1000
             ev.emit("verify.checkout", {**base, "commit": target.commit, "base": target.base, "ok": not setup_error,
                                         "error": setup_error or None,
-                                        "files": len(changes.files) if changes else 0, "integrity": integrity})
+                                        "files": len(changes.files) if changes else 0, "integrity": integrity,
+                                        "suspicious": flagged})
         if not setup_error and spec_state != "not-required":
             t = time.monotonic()
             env = verifier.criteria_env(snap.path, snap.home, extra={"VERMAS_COMMIT": target.commit},
@@ -173,14 +178,15 @@ def run(town: Town, target: Target, *, settings: VerifySettings, actor: str, env
             ev.flush()
         if not setup_error and not settings.objective_only and human is None and spec_state != "not-required":
             t = time.monotonic()
-            answers = _panel(town, target, settings, bead, spec_view, threshold, results, changes, integrity,
-                             snap.path, environ, ev, base, should_stop, audit_all)
+            answers = _panel(town, target, settings, bead, spec_view, threshold, results, changes,
+                             {"integrity": integrity, "suspicious": flagged}, snap.path, environ, ev, base,
+                             should_stop, audit_all)
             timings["panel_ms"] = (time.monotonic() - t) * 1000
     finally:
         snap.remove()
     t = time.monotonic()
     decided = rules.decide(rules.Inputs(
-        results=results, threshold=threshold, spec_state=spec_state, integrity=integrity,
+        results=results, threshold=threshold, spec_state=spec_state, integrity=integrity, suspicious=flagged,
         objective_only=settings.objective_only, confidence_threshold=settings.confidence_threshold,
         answers=answers, setup_error=setup_error,
         human={"verdict": human["verdict"], "reason": human["reasoning"], "by": human["created_by"],
@@ -193,7 +199,8 @@ def run(town: Town, target: Target, *, settings: VerifySettings, actor: str, env
                                "rule": decided.rule, "decided_by": decided.decided_by})
     log(f"inspect {target.bead_id}: {decided.verdict} ({decided.confidence:.2f}, rule {decided.rule})")
     result = RunResult(run_id=run_id, target=target, spec=spec_view, verdict=decided, results=results,
-                       answers=answers, changes=changes, integrity=integrity, evidence_dir=evidence.root,
+                       answers=answers, changes=changes, integrity=integrity, suspicious=flagged,
+                       evidence_dir=evidence.root,
                        run_dir=evidence.run_dir, timings=timings)
     _record(result, evidence, actor=actor, settings=settings, ev=ev, base=base)
     timings["record_ms"] = (time.monotonic() - t) * 1000
@@ -209,7 +216,7 @@ def _counts(results: list[dict]) -> dict:
 
 
 def _panel(town: Town, target: Target, settings: VerifySettings, bead: dict, spec_view: dict, threshold: str,
-           results: list[dict], changes: changes_mod.Changes | None, integrity: list[dict], cwd: str,
+           results: list[dict], changes: changes_mod.Changes | None, checks: dict, cwd: str,
            environ: dict | None, ev: _Events, base: dict, should_stop: Callable[[], bool],
            audit_all: bool) -> dict[str, panel.Answer]:
     answers: dict[str, panel.Answer] = {}
@@ -220,7 +227,7 @@ def _panel(town: Town, target: Target, settings: VerifySettings, bead: dict, spe
         "requirements": prompts.requirement_lines(spec_view.get("requirements") or {}),
         "criteria": [prompts.criterion_view(r) for r in results], "threshold": threshold,
         "diff": changes.diff if changes else "", "files": changes.files if changes else [],
-        "commits": changes.commits if changes else [], "integrity": integrity,
+        "commits": changes.commits if changes else [], **checks,
     }
     ask = {"settings": settings, "town": town, "rig": target.rig, "cwd": cwd, "environ": environ}
 
@@ -320,6 +327,7 @@ def _record(result: RunResult, evidence: evidence_mod.RunEvidence, *, actor: str
                          "evidence": {"exit_code": r.get("exit_code"), "stdout": r.get("stdout", "")[-2000:],
                                       "stderr": r.get("stderr", "")[-2000:]}} for r in result.results],
            "reviewed_by": reviewed_by(result.answers, settings), "integrity": result.integrity,
+           "suspicious": result.suspicious,
            "settings": {"objective_only": settings.objective_only,
                         "confidence_threshold": settings.confidence_threshold},
            "timings": {k: round(v, 1) for k, v in result.timings.items()}}

@@ -10,7 +10,7 @@ with, and one fenced block tagged ``evidence`` holding a JSON object (docs/SIM_A
      "criteria": [{"id", "description", "verify_command", "expected_exit_code", "objective",
                    "fix_hint", "result": {"status", "exit_code", "stdout", "stderr", "duration_ms"}}],
      "threshold": "all" | "80%",
-     "diff": "…", "files": [...], "commits": [...], "integrity": [...],
+     "diff": "…", "files": [...], "commits": [...], "integrity": [...], "suspicious": [...],
      "audit": {…}, "briefs": {"advocate": {…}, "critic": {…}}}
 
 Outputs in the evidence are cut to :data:`OUTPUT_CHARS` per stream.

@@ -13,12 +13,14 @@ In order (the first that applies decides):
    objects, else NEEDS_HUMAN (subjective criteria need the panel).
 5. **panel** — a role that timed out, exited non-zero, printed garbage or answered in the
    wrong shape: NEEDS_HUMAN (never PASS).
-6. **audit** — with the auditor's findings on subjective criteria counted, the threshold is
+6. **flaky** — a criterion failed, then passed when re-run on the same commit: the evidence
+   is inconsistent, so neither PASS nor FAIL can rest on it: NEEDS_HUMAN.
+7. **audit** — with the auditor's findings on subjective criteria counted, the threshold is
    not met: FAIL.
-7. **judge** — FAIL and NEEDS_HUMAN stand as ruled.
-8. A PASS is then held back (NEEDS_HUMAN) when the evidence is inconsistent (a criterion
-   failed then passed on the same commit: **flaky**), when the change edits the files its own
-   criteria run (**integrity**), when the spec is not approved or changed after approval
+8. **judge** — FAIL and NEEDS_HUMAN stand as ruled.
+9. A PASS is then held back (NEEDS_HUMAN) when the change edits the files its own
+   criteria run (**integrity**), when it adds lines the safety scan flags — pushes, recursive
+   deletes, download-and-execute, credentials (**safety**), when the spec is not approved or changed after approval
    (**spec**), or when there are no criteria and no judge (**no-criteria**), and finally when
    the judge's confidence is below the rig's threshold (**confidence**).
 """
@@ -63,6 +65,7 @@ class Inputs:
     threshold: str = crit.ALL
     spec_state: str = "approved"  # approved | draft | tampered | missing | not-required
     integrity: list[dict] = field(default_factory=list)
+    suspicious: list[dict] = field(default_factory=list)
     objective_only: bool = False
     confidence_threshold: float = 0.7
     answers: dict[str, Answer] = field(default_factory=dict)
@@ -150,6 +153,11 @@ def decide(inp: Inputs) -> Verdict:
         return Verdict(NEEDS_HUMAN, 0.0, f"the panel gave no usable answer — {what}", "panel", **base)
     if judge_data is None:
         return Verdict(NEEDS_HUMAN, 0.0, "the judge did not rule", "panel", **base)
+    if flaky:  # neither a PASS nor a FAIL can rest on evidence that changes between two runs
+        rule, reason = next(h for h in holds if h[0] == "flaky")
+        return Verdict(NEEDS_HUMAN, float(judge_data["confidence"]),
+                       f"{reason} (the judge said {judge_data['verdict']}: {judge_data.get('reasoning', '')})", rule,
+                       **base)
 
     audit_failed = [r for r in audited if (r.get("audit") or {}).get("verdict") == "FAIL"]
     unjudged = [r["id"] for r in audited if not r.get("audit")]
@@ -194,6 +202,9 @@ def _holds(inp: Inputs, flaky: list[dict], total: int) -> list[tuple[str, str]]:
     if inp.integrity:
         shown = ", ".join(f"{i['criterion_id']} runs {i['path']}" for i in inp.integrity)
         out.append(("integrity", f"the change edits files its own criteria run ({shown})"))
+    if inp.suspicious:
+        shown = "; ".join(f"{s['kind']} in {s['path']}: {s['line'][:80]}" for s in inp.suspicious[:3])
+        out.append(("safety", f"the change adds lines the safety scan flags ({shown})"))
     if flaky:
         out.append(("flaky", "inconsistent evidence: " + ", ".join(
             f"{r['id']} failed then passed on a re-run of the same commit" for r in flaky)))
