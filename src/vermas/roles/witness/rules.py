@@ -35,6 +35,7 @@ from vermas.roles.witness.observe import PolecatView, Snapshot
 from vermas.roles.witness.settings import MAX_NUDGES, WitnessSettings
 
 RESPAWNING = ("respawn", "restart", "rework")
+NUDGE_ECHO = 2.0  # seconds of pane output after a nudge that are the nudge itself, not the agent reacting
 
 
 @dataclass
@@ -103,9 +104,8 @@ def _with_work(view: PolecatView, snap: Snapshot, memory: Memory, settings: Witn
         elif nudges >= MAX_NUDGES and inactive >= settings.idle_after:
             kind, reason = "restart", f"no progress after {nudges} nudges"
         elif inactive >= settings.idle_after:
-            last = view.last_activity() or 0.0
             nudged_at = mem.get("nudged_at")
-            if nudged_at is None or last > float(nudged_at):
+            if nudged_at is None or _reacted_since(view, float(nudged_at)):
                 return Action("nudge", view.name, f"no activity for {inactive:.0f}s with {bead_id} hooked",
                               bead=bead_id, spawn_id=view.spawn_id,
                               details={"inactive": round(inactive, 1), "nudges": nudges})
@@ -121,6 +121,13 @@ def _with_work(view: PolecatView, snap: Snapshot, memory: Memory, settings: Witn
                       details={"respawns": respawns, "wanted": kind, "previous_status": bead.get("status")})
     return Action(kind, view.name, reason, bead=bead_id, spawn_id=view.spawn_id,
                   details={"respawns": respawns, "inactive": round(inactive, 1)})
+
+
+def _reacted_since(view: PolecatView, nudged_at: float) -> bool:
+    """A sign of life after the last nudge: a hook event, or pane output after the nudge's own echo."""
+    hook_ts = float((view.activity or {}).get("ts") or 0.0)
+    pane_ts = view.pane.activity if view.pane is not None and view.pane.activity else 0.0
+    return hook_ts > nudged_at or pane_ts > nudged_at + NUDGE_ECHO
 
 
 def _without_work(view: PolecatView, snap: Snapshot, memory: Memory, settings: WitnessSettings) -> Action | None:
