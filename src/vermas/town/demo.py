@@ -1,34 +1,33 @@
-"""``vermas demo``: the main job end to end, in a fresh directory, in under two minutes.
+"""The material of ``vermas demo``: a sample repository, three feature beads, their test specs.
+
+The demo itself (install, specs, refinery, sling, live progress, verdicts) is composed in
+:mod:`vermas.cli.commands.demo`, above the town, refinery and Inspector layers it drives.
+What it does:
 
 1. install a town; create a sample repository (a tiny calculator with a unittest suite);
-   add it as rig ``calc``;
+   add it as rig ``calc`` with a test gate (``python -m unittest -q``);
 2. write three beads, each a small feature with a fenced ```sim block (what the simulated
-   agent types; Claude Code reads the same bead as a task description);
-3. sling them together (one convoy) to three polecats running the simulated agent (or
+   agent types; Claude Code reads the same bead as a task description), and give each an
+   approved test spec (the acceptance criteria the Inspector checks; ``sling`` refuses work
+   without one);
+3. start the rig's refinery (the merge queue, with the Inspector as its last stage) and sling
+   the beads together (one convoy) to three polecats running the simulated agent (or
    ``--runtime claude``), on a private tmux server (``vermas-demo-<pid>``);
-4. show one live line per agent until every bead is submitted (branch pushed to the rig's
-   repository, merge-request bead created, ``POLECAT_DONE`` mailed to the witness);
-5. summarise: beads done, branches submitted, time taken, and where to look.
+4. show one live line per bead until every bead is verified and merged. With the simulated
+   agent, the polecat of ``power`` first writes a subtly wrong solution (the sim's
+   ``wrong-solution=first`` fault): the Inspector rejects it with the failed criterion and
+   the fix, the polecat is re-slung with that context, fixes it, and it merges;
+5. summarise: each bead's verdicts, the merges, the time taken, and where to look.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import tempfile
-import time
-
-from vermas.errors import VermasError
-from vermas.town.identity import Agent
-from vermas.town.layout import Town
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 RIG = "calc"
 PREFIX = "ca"
+DEMO_RUNTIME = "sim-demo"  # the sim, making one honest mistake (beads with a ```sim-wrong block, first attempt)
 
 SAMPLE_FILES = {
     "README.md": "# calc\n\nA tiny calculator. Run the tests with `python -m unittest -q`.\n",
@@ -39,26 +38,52 @@ SAMPLE_FILES = {
     ".gitignore": "__pycache__/\n",
 }
 
-FEATURES = [  # title, function, expression, (call, expected)
-    ("Add subtract(a, b)", "subtract", "a - b", ("subtract(7, 3)", "4")),
-    ("Add multiply(a, b)", "multiply", "a * b", ("multiply(6, 7)", "42")),
-    ("Add power(a, b)", "power", "a ** b", ("power(2, 10)", "1024")),
+FEATURES = [  # title, function, expression, (call, expected), (wrong expression, its value) of a first attempt, hint
+    ("Add subtract(a, b)", "subtract", "a - b", ("subtract(7, 3)", "4"), None, ""),
+    ("Add multiply(a, b)", "multiply", "a * b", ("multiply(6, 7)", "42"), None, ""),
+    ("Add power(a, b)", "power", "a ** b", ("power(2, 10)", "1024"), ("a * b", "20"), "use a ** b, not a * b"),
 ]
 
 
-def bead_description(func: str, expr: str, check: tuple[str, str]) -> str:
-    """A task a human (or Claude) can read, with the sim agent's steps in a ```sim block."""
+def bead_description(func: str, expr: str, check: tuple[str, str], wrong: tuple[str, str] | None = None) -> str:
+    """A task a human (or Claude) can read, with the sim agent's steps in a ```sim block.
+
+    Each feature is its own module (``<func>.py`` and ``test_<func>.py``), so the three
+    branches merge without conflicts. ``wrong`` adds the ```sim-wrong block the sim runs on
+    its first attempt under the demo's fault.
+    """
     test_name = f"test_{func}.py"
     call, expected = check
-    test_body = (f"import unittest\\n\\nimport calc\\n\\n\\nclass {func.title()}Test(unittest.TestCase):\\n"
-                 f"    def test_{func}(self):\\n        self.assertEqual(calc.{call}, {expected})\\n")
-    return (f"Add `{func}(a, b)` to calc.py returning `{expr}`, with a unit test in {test_name}.\n\n"
-            f"Acceptance: `python -m unittest -q` passes and `calc.{call} == {expected}`.\n\n"
+    test_body = (f"import unittest\\n\\nfrom {func} import {func}\\n\\n\\n"
+                 f"class {func.title()}Test(unittest.TestCase):\\n"
+                 f"    def test_{func}(self):\\n        self.assertEqual({call}, {expected})\\n")
+    text = (f"Add `{func}(a, b)` returning `{expr}` in a new module {func}.py, with a unit test in {test_name}.\n\n"
+            f"Acceptance: `python -m unittest -q` passes and `{call} == {expected}`.\n\n"
             "```sim\n"
-            f"printf '\\n\\ndef {func}(a, b):\\n    return {expr}\\n' >> calc.py\n"
+            f"printf 'def {func}(a, b):\\n    return {expr}\\n' > {func}.py\n"
             f"printf '{test_body}' > {test_name}\n"
             "python -m unittest -q\n"
             "```\n")
+    if wrong:  # the wrong code, and a test written to match it: the polecat's own tests pass
+        wrong_expr, wrong_value = wrong
+        wrong_test = test_body.replace(f"{call}, {expected}", f"{call}, {wrong_value}")
+        text += ("\n```sim-wrong\n"
+                 f"printf 'def {func}(a, b):\\n    return {wrong_expr}\\n' > {func}.py\n"
+                 f"printf '{wrong_test}' > {test_name}\n"
+                 "python -m unittest -q\n"
+                 "```\n")
+    return text
+
+
+def spec_criteria(func: str, check: tuple[str, str], hint: str) -> list[tuple[str, str, str]]:
+    """``(description, command, hint)`` of the three acceptance criteria of a feature."""
+    call, expected = check
+    return [
+        (f"{call} == {expected}", f"python -c 'from {func} import {func}; assert {call} == {expected}, {call}'",
+         hint),
+        (f"{func} has a unit test", f"grep -q 'def test_{func}' test_{func}.py", f"add test_{func}.py"),
+        ("the whole test suite passes", "python -m unittest -q", ""),
+    ]
 
 
 def _git(args: list[str], cwd: str) -> None:
@@ -76,174 +101,3 @@ def make_sample_repo(path: str) -> str:
     _git(["add", "-A"], path)
     _git(["commit", "--quiet", "-m", "calc: add()"], path)
     return path
-
-
-class Demo:
-    """One demo run; ``say`` prints progress, ``live`` redraws the per-agent lines."""
-
-    def __init__(self, directory: str | None, *, runtime: str = "sim", socket: str | None = None,
-                 environ: dict | None = None, write: Callable[..., None] = print, tty: bool = False,
-                 timeout: float = 110.0) -> None:
-        self.dir = os.path.abspath(directory) if directory else tempfile.mkdtemp(prefix="vermas-demo-")
-        self.runtime = runtime
-        self.socket = socket or f"vermas-demo-{os.getpid()}"
-        base = dict(os.environ if environ is None else environ)
-        for var in ("BD_ACTOR", "GT_ROLE", "GT_RIG", "BEAD_ID", "BEADS_DIR", "VERMAS_SESSION", "VERMAS_TOWN",
-                    "VERMAS_RUNTIME_DIR", "TMUX", "TMUX_PANE"):
-            base.pop(var, None)
-        base["VERMAS_TMUX_SOCKET"] = self.socket
-        bindir = os.path.dirname(sys.executable)
-        if bindir not in base.get("PATH", "").split(os.pathsep):
-            base["PATH"] = bindir + os.pathsep + base.get("PATH", "")
-        self.environ = base
-        self.write = write
-        self.tty = tty
-        self.timeout = timeout
-        self.town: Town | None = None
-        self.beads: list[str] = []
-        self._drawn = 0
-
-    # --------------------------------------------------------------------- setup
-    def setup(self) -> None:
-        from vermas.town.config import write_setting
-        from vermas.town.install import install
-        from vermas.town.rigs import add_rig
-
-        if os.path.exists(os.path.join(self.dir, "town")):
-            raise VermasError(f"{self.dir} already holds a demo town", hint="pass an empty --dir, or none")
-        os.makedirs(self.dir, exist_ok=True)
-        town, _made = install(os.path.join(self.dir, "town"), name="demo", owner="overseer")
-        self.town = town
-        for key, value in (("tmux.socket", self.socket), ("runtime.default", self.runtime), ("polecats.max", 3)):
-            write_setting(town.settings_path, "town-settings", key, value)
-        self.say(f"1. town installed at {town.root} (tmux server: {self.socket})")
-        repo = make_sample_repo(os.path.join(self.dir, "sample-calc"))
-        add_rig(town, RIG, repo, prefix=PREFIX)
-        self.say(f"2. sample repository {repo} (with a unittest suite) added as rig '{RIG}'")
-        from vermas.ledger.store import Ledger
-
-        with Ledger.open(town.rig(RIG).beads_dir) as ledger, ledger.transaction("overseer") as tx:
-            for title, func, expr, check in FEATURES:
-                self.beads.append(tx.create(title, description=bead_description(func, expr, check),
-                                            issue_type="feature", priority=2)["id"])
-        self.say(f"3. three beads written: {', '.join(self.beads)}")
-
-    def say(self, text: str) -> None:
-        self._drawn = 0
-        self.write(text)
-
-    # ---------------------------------------------------------------------- work
-    def sling(self) -> dict:
-        from vermas.town.sling import sling
-
-        assert self.town is not None
-        outcome = sling(self.town, self.beads, RIG, actor="overseer", environ=self.environ, ready_timeout=60.0)
-        failed = [r for r in outcome["results"] if r["status"] == "failed"]
-        if failed:
-            raise VermasError(f"the demo could not sling {failed[0]['bead']}: {failed[0]['error']}")
-        started = [r for r in outcome["results"] if r["status"] == "started"]
-        self.say(f"4. slung to {len(started)} polecats ({self.runtime}), convoy {outcome['convoy']}:")
-        return outcome
-
-    def progress(self) -> list[dict]:
-        """One row per slung bead: polecat, state, commits, MR."""
-        from vermas import gitops
-        from vermas.ledger.store import Ledger
-        from vermas.town import polecats
-
-        assert self.town is not None
-        rig = self.town.rig(RIG)
-        states = {s.get("bead") or (s.get("last") or {}).get("bead"): s for s in polecats.all_states(rig)}
-        with Ledger.open(rig.beads_dir) as ledger:
-            issues = ledger.get_many(self.beads)
-        rows = []
-        for bead in self.beads:
-            state = states.get(bead) or {}
-            last = state.get("last") or {}
-            submitted = last.get("bead") == bead and bool(last.get("mr"))
-            commits = 0
-            branch = last.get("branch") if submitted else state.get("branch")
-            if branch and state.get("base"):
-                proc = gitops.run(["rev-list", "--count", f"refs/heads/{state['base']}..refs/heads/{branch}"],
-                                  cwd=rig.repo, check=False)
-                commits = int(proc.stdout.strip() or 0) if proc.returncode == 0 else 0
-            issue = issues.get(bead) or {}
-            if submitted:
-                status = f"done → MR {last['mr']}"
-            elif state.get("state") == "working":
-                status = "working" + (f" ({commits} commit{'s' if commits != 1 else ''})" if commits else "")
-            else:
-                status = state.get("state") or issue.get("status", "?")
-            rows.append({"bead": bead, "title": issue.get("title", ""), "polecat": state.get("name") or "-",
-                         "status": status, "done": submitted, "branch": branch, "commit": last.get("commit"),
-                         "mr": last.get("mr") if submitted else None, "session": state.get("session")})
-        return rows
-
-    def draw(self, rows: list[dict], elapsed: float) -> None:
-        lines = [f"   {r['polecat']:<10} {r['bead']:<10} {r['title'][:24]:<24} {r['status']}" for r in rows]
-        lines.append(f"   … {sum(r['done'] for r in rows)}/{len(rows)} submitted, {elapsed:4.0f}s")
-        if self.tty:
-            if self._drawn:
-                self.write(f"\x1b[{self._drawn}F\x1b[J", end="")
-            for line in lines:
-                self.write(line)
-            self._drawn = len(lines)
-        else:
-            key = "\n".join(lines[:-1])
-            if key != getattr(self, "_last_key", None):
-                self._last_key = key
-                for line in lines:
-                    self.write(line)
-
-    def watch(self, started_at: float) -> list[dict]:
-        deadline = started_at + self.timeout
-        while True:
-            rows = self.progress()
-            self.draw(rows, time.monotonic() - started_at)
-            if all(r["done"] for r in rows):
-                return rows
-            if time.monotonic() > deadline:
-                raise VermasError(f"the demo did not finish within {self.timeout:.0f}s",
-                                  hint=f"look at the agents: tmux -L {self.socket} attach -t {rows[0]['session']}")
-            time.sleep(0.5 if self.tty else 0.25)
-
-    def summary(self, rows: list[dict], elapsed: float) -> dict:
-        from vermas.town import mail
-        from vermas.town.sessions import attach_command
-
-        assert self.town is not None
-        witness_mail = mail.protocol_messages(self.town.root, "POLECAT_DONE", to=Agent("witness", RIG))
-        session = next((r["session"] for r in rows if r.get("session")), "vm-calc-furiosa")
-        import shutil
-
-        beside = os.path.join(os.path.dirname(sys.executable), "vermas")
-        on_path = shutil.which("vermas", path=os.environ.get("PATH"))
-        vermas = "vermas" if (on_path and os.path.realpath(on_path) == os.path.realpath(beside)) or not \
-            os.path.exists(beside) else beside
-        data = {"town": self.town.root, "rig": RIG, "beads": self.beads, "submitted": sum(r["done"] for r in rows),
-                "branches": [{"bead": r["bead"], "branch": r["branch"], "commit": r["commit"], "mr": r["mr"],
-                              "polecat": r["polecat"]} for r in rows],
-                "polecat_done_mail": len(witness_mail), "seconds": round(elapsed, 1), "socket": self.socket,
-                "status_command": f"{vermas} --town {self.town.root} status",
-                "attach_command": " ".join(attach_command(self.town, session, self.environ))}
-        self.say("")
-        self.say(f"Done: {data['submitted']}/{len(self.beads)} beads submitted in {elapsed:.1f}s")
-        for b in data["branches"]:
-            self.say(f"  {b['bead']}  {b['branch']} @ {(b['commit'] or '')[:10]}  MR {b['mr']}  ({b['polecat']})")
-        self.say(f"  {data['polecat_done_mail']} POLECAT_DONE messages are in the witness's inbox; the merge "
-                 "requests wait in the rig's merge queue.")
-        self.say("")
-        self.say("Where to look:")
-        self.say(f"  {data['status_command']}")
-        self.say(f"  {vermas} --town {self.town.root} convoy list --all")
-        self.say(f"  {vermas} --town {self.town.root} list --rig {RIG} --type merge-request")
-        self.say(f"  {data['attach_command']}        # detach: Ctrl-b d")
-        self.say(f"  tmux -L {self.socket} kill-server        # stop the demo agents")
-        return data
-
-    def run(self) -> dict:
-        started = time.monotonic()
-        self.setup()
-        self.sling()
-        rows = self.watch(time.monotonic())
-        return self.summary(rows, time.monotonic() - started)

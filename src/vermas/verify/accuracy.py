@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from vermas.ledger import queries
+from vermas.ledger import queries, timefmt
 from vermas.ledger.store import Ledger
 from vermas.verify import records
 
@@ -43,6 +43,7 @@ def verdict_rows(town: Town, rig: str | None = None) -> list[dict]:
         with Ledger.open(beads_dir) as ledger:
             for issue in queries.list_issues(ledger.conn, issue_type=(records.RESULT_TYPE,), order="created"):
                 rows.append(records.describe(issue))
+    rows.sort(key=lambda r: (timefmt.parse_ns(r["created_at"]) or 0, r["id"]))  # oldest first
     return rows
 
 

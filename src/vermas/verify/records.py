@@ -27,7 +27,7 @@ description = ``key: value`` fields, a blank line, the reasoning and required fi
 
 from __future__ import annotations
 
-from vermas.ledger import index
+from vermas.ledger import index, timefmt
 from vermas.town.fields import format_fields, parse_fields
 
 TYPE_CHECKING = False
@@ -105,7 +105,7 @@ def results_for(ledger: Ledger, bead_id: str) -> list[dict]:
     ids = [i for i, _t in index.dependents(ledger.conn, bead_id, LINK)]
     issues = ledger.get_many(ids)
     found = [i for i in issues.values() if i.get("issue_type") == RESULT_TYPE and i.get("status") != "tombstone"]
-    found.sort(key=lambda i: (i.get("created_at") or "", i["id"]))
+    found.sort(key=lambda i: (timefmt.parse_ns(i.get("created_at")) or 0, i["id"]))
     return [describe(i) for i in found]
 
 

@@ -176,7 +176,10 @@ def _status(env: Environment, args: argparse.Namespace) -> int:
     latest: dict[str, dict] = {}
     for row in rows:
         latest[row["bead"]] = row
-    ordered = sorted(latest.values(), key=lambda r: r["created_at"], reverse=True)[: args.limit]
+    from vermas.ledger import timefmt
+
+    ordered = sorted(latest.values(), key=lambda r: (timefmt.parse_ns(r["created_at"]) or 0, r["id"]),
+                     reverse=True)[: args.limit]  # newest verdict first
     waiting = [e for e in escalations.list_escalations(town.root)
                if e["source"].startswith(routing.ESCALATION_SOURCE + ":")]
     if args.json:
