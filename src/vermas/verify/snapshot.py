@@ -2,8 +2,8 @@
 
 Never the polecat's worktree and never a worktree of the rig's repository (from a linked
 worktree a command could move the rig's refs): the commit's files are written out of the
-bare repository with a private index (``read-tree`` + ``checkout-index``, which only read the
-repository), into a fresh directory under ``$TMPDIR`` — outside the town — and committed
+bare repository with a private index (``read-tree -u``, which only reads the repository),
+into a fresh directory under ``$TMPDIR`` — outside the town — and committed
 into a new, standalone git repository with no remotes, no alternates and no hooks, so
 ``git status``/``git diff`` work in criteria but nothing can be pushed anywhere. Criteria get
 a private ``HOME`` beside it (no git credentials, no user config). The directory is removed
@@ -71,11 +71,10 @@ class Snapshot:
         index = os.path.join(self.root, "index")
         try:
             private_index = {"GIT_INDEX_FILE": index}
-            self._git(["--git-dir", self.repo, "read-tree", self.commit], extra=private_index)
-            self._git(["--git-dir", self.repo, "--work-tree", self.path, "checkout-index", "--all", "--force"],
+            self._git(["--git-dir", self.repo, "--work-tree", self.path, "read-tree", "-u", "--reset", self.commit],
                       extra=private_index)
             os.unlink(index)
-            self._git(["-c", "init.defaultBranch=verify", "init", "--quiet", self.path])
+            self._git(["-c", "init.defaultBranch=verify", "init", "--quiet", "--template=", self.path])
             self._git(["-c", "core.hooksPath=/dev/null", "add", "--all", "--force", "."], cwd=self.path)
             self._git(["-c", "commit.gpgsign=false", "-c", "core.hooksPath=/dev/null", "commit", "--quiet",
                        "--allow-empty", "--no-verify", "-m", f"verification snapshot of {self.commit}"], cwd=self.path)

@@ -167,6 +167,34 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+class _ExitWaiter:
+    """``wait(seconds) -> exited?``: a pidfd wakes the moment the process ends (polling where there is none)."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        try:
+            self.fd: int | None = os.pidfd_open(proc.pid)
+        except (AttributeError, OSError):
+            self.fd = None
+
+    def wait(self, seconds: float) -> bool:
+        if self.fd is None:
+            try:
+                self.proc.wait(timeout=seconds)
+                return True
+            except subprocess.TimeoutExpired:
+                return False
+        import select
+
+        select.select([self.fd], [], [], max(0.0, seconds))
+        return self.proc.poll() is not None
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
 def run_command(command: str, *, cwd: str, env: dict[str, str], timeout: float,
                 should_stop: Callable[[], bool] = lambda: False) -> dict:
     """One run: ``{exit_code, timed_out, stdout, stderr, stdout_bytes, stderr_bytes, duration_ms, error}``."""
@@ -182,12 +210,10 @@ def run_command(command: str, *, cwd: str, env: dict[str, str], timeout: float,
     err.start()
     timed_out = stopped = False
     deadline = started + timeout
+    waiter = _ExitWaiter(proc)
     while True:
-        try:
-            proc.wait(timeout=0.05)
+        if waiter.wait(min(0.1, max(0.0, deadline - time.monotonic()))):
             break
-        except subprocess.TimeoutExpired:
-            pass
         if time.monotonic() >= deadline:
             timed_out = True
         elif should_stop():
@@ -201,6 +227,7 @@ def run_command(command: str, *, cwd: str, env: dict[str, str], timeout: float,
             proc.wait()
             break
     duration = (time.monotonic() - started) * 1000
+    waiter.close()
     _kill_group(proc.pid, signal.SIGKILL)  # background leftovers hold the pipes open
     for reader in (out, err):
         reader.join(timeout=5.0)
