@@ -348,3 +348,21 @@ def test_wrong_solution_first_is_wrong_only_before_rework():
     with pytest.raises(ValueError, match="'first'"):
         Faults.parse("wrong-solution=sometimes")
 
+
+
+def test_panel_runtimes_resolve_role_then_panel_then_default(vkit):
+    from vermas.verify import settings as settings_mod
+
+    loaded = settings_mod.load(vkit.town, "app")
+    assert {loaded.runtime_for(r) for r in settings_mod.ROLES} == {"sim"}  # runtime.default
+    vkit.set("verify.runtime.default", "claude")
+    vkit.set("verify.runtime.judge", "codex")
+    loaded = settings_mod.load(vkit.town, "app")
+    assert loaded.runtime_for("critic") == "claude" and loaded.runtime_for("judge") == "codex"
+    assert loaded.sources["judge"] == "verify.runtime.judge (rig)"
+    assert loaded.sources["critic"] == "verify.runtime.default (rig)"
+    vkit.set_town("verify.runtime", "gemini")
+    assert settings_mod.load(vkit.town, "app").runtime_for("critic") == "claude"  # .default wins over the town's
+    vkit.set("verify.confidence_threshold", 1.5)
+    with pytest.raises(DataError, match=r"verify.confidence_threshold = 1.5 \(from rig\)"):
+        settings_mod.load(vkit.town, "app")

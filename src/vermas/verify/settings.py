@@ -8,7 +8,11 @@
 | ``verify.confidence_threshold`` | 0.7 | a PASS below this confidence becomes NEEDS_HUMAN |
 | ``verify.timeout`` | 300 | seconds each panel role may take |
 | ``verify.runtime`` | "" | runtime of the panel (empty: ``runtime.default``) |
+| ``verify.runtime.default`` | "" | the same, for a settings file that also holds per-role keys |
 | ``verify.runtime.<role>`` | "" | runtime of one role (designer, strategist, auditor, advocate, critic, judge) |
+
+A settings file cannot hold both ``verify.runtime`` (a string) and ``verify.runtime.judge``
+(which nests under it): use ``verify.runtime.default`` beside the per-role keys.
 """
 
 from __future__ import annotations
@@ -60,7 +64,12 @@ def load(town: Town, rig: str | None, environ: dict | None = None, *,
     if timeout <= 0:
         raise DataError(f"config verify.timeout = {timeout} (from {source}) must be positive",
                         hint=f"vermas config set{' --rig ' + rig if rig else ''} verify.timeout 300")
-    panel, panel_source = config.lookup("verify.runtime")
+    panel, panel_source = config.lookup("verify.runtime.default")
+    if panel:
+        panel_source = f"verify.runtime.default ({panel_source})"
+    else:
+        panel, panel_source = config.lookup("verify.runtime")
+        panel_source = f"verify.runtime ({panel_source})"
     default, default_source = config.lookup("runtime.default")
     runtimes: dict[str, str] = {"default": str(panel or default)}
     sources: dict[str, str] = {}
@@ -69,7 +78,7 @@ def load(town: Town, rig: str | None, environ: dict | None = None, *,
         if value:
             runtimes[role], sources[role] = str(value), f"verify.runtime.{role} ({where})"
         elif panel:
-            runtimes[role], sources[role] = str(panel), f"verify.runtime ({panel_source})"
+            runtimes[role], sources[role] = str(panel), panel_source
         else:
             runtimes[role], sources[role] = str(default), f"runtime.default ({default_source})"
     return VerifySettings(
