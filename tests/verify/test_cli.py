@@ -165,3 +165,20 @@ def test_sling_rework_needs_failure_context(vcli, vkit):
         spec_id = ledger.get(bead)["dependencies"][0]["depends_on_id"]
     r = vcli("sling", spec_id, "app", "--force", "--reason", "x")
     assert r.exit_code == 2 and "test-spec" in r.stderr
+
+
+@pytest.mark.slow
+def test_inspect_run_track_records_the_run_as_a_mol_inspect_verify_wisp(vcli, vkit):
+    bead = vkit.bead("Create FizzBuzz", fizzbuzz.bead_description())
+    vkit.spec(bead)
+    vkit.submit_work(bead, {"fizzbuzz.py": fizzbuzz.CORRECT})
+    r = vcli("inspect", "run", bead, "--track", "--objective-only", "--json")
+    assert r.exit_code == 0, r.stderr
+    molecule = r.json()["molecule"]
+    assert molecule["errors"] == [] and molecule["id"].startswith("ap-wisp-")
+    listed = vcli("list", "--rig", "app", "--all", "--json").json()
+    digests = [i for i in listed if i["title"] == "Digest: mol-inspect-verify"]
+    assert len(digests) == 1 and digests[0]["status"] == "closed"  # every step finished, the wisp was squashed
+    events = [e for e in vkit.events("mol.") if e["event_type"] == "mol.step_completed"]
+    assert {"load-spec", "checkout", "verifier", "rules", "record", "route"} <= {
+        e["data"].get("key") or e["data"].get("step_key") or e["data"].get("step") for e in events}

@@ -102,8 +102,14 @@ class _Events:
 
 def run(town: Town, target: Target, *, settings: VerifySettings, actor: str, environ: dict | None = None,
         should_stop: Callable[[], bool] = lambda: False, log: Callable[[str], None] = lambda m: None,
-        retry: bool = True, audit_all: bool = False) -> RunResult:
-    """Verify ``target`` (see the module docstring); raises :class:`Interrupted` when stopped."""
+        retry: bool = True, audit_all: bool = False,
+        on_stage: Callable[[str, str, str], None] = lambda stage, outcome, note: None) -> RunResult:
+    """Verify ``target`` (see the module docstring); raises :class:`Interrupted` when stopped.
+
+    ``on_stage(stage, outcome, note)`` is called as each stage ends (``load-spec``, ``checkout``,
+    ``verifier``, ``auditor``, ``advocate``, ``critic``, ``judge``, ``rules``, ``record``), with
+    outcome ``done`` or ``failed`` (stages that did not run are not reported).
+    """
     t0 = time.monotonic()
     run_id = new_run_id(target.commit)
     ev = _Events(target.beads_dir, actor, run_id)
@@ -133,6 +139,7 @@ def run(town: Town, target: Target, *, settings: VerifySettings, actor: str, env
                             "human_resolution": human["id"] if human else None})
     log(f"inspect {target.bead_id}@{target.commit[:12]}: spec {spec_view.get('id') or '-'} ({spec_state}, "
         f"{len(criteria)} criteria)")
+    on_stage("load-spec", "failed" if setup_error else "done", f"{spec_state}, {len(criteria)} criteria")
     results: list[dict] = []
     answers: dict[str, panel.Answer] = {}
     changes: changes_mod.Changes | None = None
@@ -151,6 +158,7 @@ def run(town: Town, target: Target, *, settings: VerifySettings, actor: str, env
             except VermasError as exc:
                 setup_error = exc.message
             timings["snapshot_ms"] = (time.monotonic() - t) * 1000
+            on_stage("checkout", "failed" if setup_error else "done", target.commit[:12])
             ev.emit("verify.checkout", {**base, "commit": target.commit, "base": target.base, "ok": not setup_error,
                                         "error": setup_error or None,
                                         "files": len(changes.files) if changes else 0, "integrity": integrity,
@@ -176,11 +184,16 @@ def run(town: Town, target: Target, *, settings: VerifySettings, actor: str, env
             counts = _counts(results)
             ev.add("verify.verifier", {**base, **counts})
             ev.flush()
+            on_stage("verifier", "done", f"{counts['passed']}/{counts['total']} pass")
         if not setup_error and not settings.objective_only and human is None and spec_state != "not-required":
             t = time.monotonic()
             answers = _panel(town, target, settings, bead, spec_view, threshold, results, changes,
                              {"integrity": integrity, "suspicious": flagged}, snap.path, environ, ev, base,
                              should_stop, audit_all)
+            for role in PANEL_ROLES:
+                if role in answers:
+                    a = answers[role]
+                    on_stage(role, "done" if a.ok else "failed", a.runtime if a.ok else f"{a.error_kind}: {a.error}")
             timings["panel_ms"] = (time.monotonic() - t) * 1000
     finally:
         snap.remove()
@@ -198,11 +211,13 @@ def run(town: Town, target: Target, *, settings: VerifySettings, actor: str, env
                                "criteria_failed": decided.failed_criteria, "reasoning": decided.reasoning[:2000],
                                "rule": decided.rule, "decided_by": decided.decided_by})
     log(f"inspect {target.bead_id}: {decided.verdict} ({decided.confidence:.2f}, rule {decided.rule})")
+    on_stage("rules", "done", f"{decided.verdict} ({decided.rule})")
     result = RunResult(run_id=run_id, target=target, spec=spec_view, verdict=decided, results=results,
                        answers=answers, changes=changes, integrity=integrity, suspicious=flagged,
                        evidence_dir=evidence.root,
                        run_dir=evidence.run_dir, timings=timings)
     _record(result, evidence, actor=actor, settings=settings, ev=ev, base=base)
+    on_stage("record", "done", result.result_bead)
     timings["record_ms"] = (time.monotonic() - t) * 1000
     timings["total_ms"] = (time.monotonic() - t0) * 1000
     return result

@@ -49,6 +49,8 @@ def configure(parser: CommandParser, name: str) -> None:
                    help="skip the LLM panel (default: config verify.objective_only)")
     p.add_argument("--audit", action="store_true", help="also have the auditor review the objective criteria")
     p.add_argument("--no-retry", action="store_true", help="do not re-run a failing criterion (flaky check)")
+    p.add_argument("--track", action="store_true",
+                   help="record the run as a mol-inspect-verify wisp, a step per stage (vermas mol views)")
     p.add_common(json=True, rig=True)
     p.set_defaults(handler=_run)
 
@@ -143,9 +145,21 @@ def _run(env: Environment, args: argparse.Namespace) -> int:
     settings = settings_mod.load(town, target.rig, env.environ, objective_only=args.objective_only)
     env.info(f"inspecting {target.bead_id} at {target.commit[:12]}"
              + (f" (merge request {target.mr_id})" if target.mr_id else "") + " …")
+    tracker = None
+    if args.track:
+        from vermas.verify.tracking import Tracker
+
+        tracker = Tracker(town, target, settings, actor=env.actor(), environ=env.environ)
+        env.info(f"tracking the run as molecule {tracker.molecule}")
     result = pipeline.run(town, target, settings=settings, actor=env.actor(), environ=env.environ, log=env.info,
-                          retry=not args.no_retry, audit_all=args.audit)
+                          retry=not args.no_retry, audit_all=args.audit,
+                          on_stage=tracker.stage if tracker else (lambda stage, outcome, note: None))
     data = result.to_dict()
+    if tracker is not None:
+        tracker.finish(f"{result.status}: not routed ('inspect run' only verifies; the refinery routes)")
+        data["molecule"] = {"id": tracker.molecule, "errors": tracker.errors}
+        for error in tracker.errors:
+            env.warn(f"tracking: {error}")
     if args.json:
         env.print_json(data)
     else:
