@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 ACTOR = "deacon/boot"
 HINT = "'vermas boot status' shows it; 'vermas boot stop' stops it"
+HUNG_STOP_GRACE = 5.0  # seconds a silent deacon gets to honour SIGTERM before SIGKILL
 
 
 def deacon_target(town: Town, environ: dict[str, str]):
@@ -77,7 +78,7 @@ def check(town: Town, *, environ: dict[str, str] | None = None, log: Callable[[s
             log(f"the deacon (pid {pid}) has been silent for {silent_for:.0f}s "
                 f"(deacon.heartbeat_stale {settings.heartbeat_stale:g}s): stopping it")
             work.emit(town.beads_dir, "boot.deacon_stale", ACTOR, {"pid": pid, "silent_s": round(silent_for, 1)})
-            deacon_daemon.stop(town, environ=environ, timeout=10.0, forget=False)
+            deacon_daemon.stop(town, environ=environ, timeout=HUNG_STOP_GRACE, forget=False)
         outcome = supervise(deacon_target(town, environ), entry, base=settings.backoff_base, town_root=town.root,
                             actor=ACTOR, log=log)
         if outcome is not None:
