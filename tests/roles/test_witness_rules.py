@@ -225,3 +225,19 @@ def test_settings_are_validated(tmp_path):
 
 def test_timestamps_round_trip_for_started_at():
     assert timefmt.parse_epoch(_iso(NOW)) == pytest.approx(NOW)
+
+
+def test_memory_survives_a_restart_and_ages_out_old_beads(tmp_path):
+    from vermas.roles.witness import memory as memory_mod
+
+    path = str(tmp_path / "state.json")
+    mem = Memory(path, "app")
+    for n in range(memory_mod.BEADS_KEEP + 5):
+        mem.record_spawn(f"ap-{n:04d}", "respawn", "died", "s1")
+        mem.bead(f"ap-{n:04d}")["history"][-1]["at"] = f"2026-01-01T00:{n // 60:02d}:{n % 60:02d}Z"
+    mem.count("respawned", 3)
+    mem.save()
+    again = Memory(path, "app")
+    assert len(again.doc["beads"]) == memory_mod.BEADS_KEEP
+    assert "ap-0000" not in again.doc["beads"] and f"ap-{memory_mod.BEADS_KEEP + 4:04d}" in again.doc["beads"]
+    assert again.doc["totals"]["respawned"] == 3 and again.peek_bead("ap-0504")["respawns"] == 1

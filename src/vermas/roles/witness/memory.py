@@ -26,6 +26,7 @@ from vermas.ledger import timefmt
 TOTALS = ("patrols", "nudged", "restarted", "respawned", "reworked", "reaped", "cleaned", "spawn_blocked",
           "merge_ready", "stale_messages", "drained", "flushed", "errors")
 HISTORY_KEEP = 20
+BEADS_KEEP = 500
 
 
 class Memory:
@@ -75,6 +76,13 @@ class Memory:
         self.doc["totals"][key] = int(self.doc["totals"].get(key, 0)) + n
 
     def save(self) -> None:
+        beads = self.doc["beads"]
+        if len(beads) > BEADS_KEEP:  # beads that closed without a cleanup (e.g. a reused identity) age out
+            def last_seen(item: tuple[str, dict]) -> str:
+                history = item[1].get("history") or [{}]
+                return str(history[-1].get("at") or "")
+
+            self.doc["beads"] = dict(sorted(beads.items(), key=last_seen)[-BEADS_KEEP:])
         self.doc["updated_at"] = timefmt.now_str()
         atomic_write_text(self.path, json.dumps(self.doc, indent=1, sort_keys=False) + "\n", durable=False)
 
