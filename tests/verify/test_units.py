@@ -366,3 +366,19 @@ def test_panel_runtimes_resolve_role_then_panel_then_default(vkit):
     vkit.set("verify.confidence_threshold", 1.5)
     with pytest.raises(DataError, match=r"verify.confidence_threshold = 1.5 \(from rig\)"):
         settings_mod.load(vkit.town, "app")
+
+
+def test_rework_is_not_slung_twice_when_the_polecat_already_runs_the_bead(vkit):
+    from vermas.town import polecats
+    from vermas.verify import routing
+
+    bead = vkit.bead("x")
+    state = polecats.new_state(vkit.paths, "nux")
+    state.update(state="working", bead=bead)
+    polecats.save(vkit.paths, state)
+    outcome = routing.rework(vkit.town, "app", bead, actor="app/refinery")
+    assert outcome["action"] == "already-running" and outcome["polecat"] == "app/polecats/nux"
+    state.update(state="idle", bead=None)
+    polecats.save(vkit.paths, state)
+    outcome = routing.rework(vkit.town, "app", bead, actor="app/refinery")  # no failure context: refused, logged
+    assert outcome["action"] == "failed" and "no failure context" in outcome["error"]

@@ -158,9 +158,17 @@ def _escalate_limit(town: Town, bead_id: str, failures: int, *, actor: str) -> N
 
 def rework(town: Town, rig: str, bead_id: str, *, actor: str, environ: dict | None = None,
            log: Callable[[str], None] = lambda m: None, mr_id: str = "", polecat: str | None = None) -> dict:
-    """``sling --rework``: back to the polecat holding it (fresh session), or to a free polecat."""
+    """``sling --rework``: back to the polecat holding it (fresh session), or to a free polecat.
+
+    Skipped when the polecat already runs the bead again (the witness respawns an idle polecat
+    whose bead came back with the ``rework`` label; whoever is first wins, nobody restarts twice).
+    """
     from vermas.town.sling import sling
 
+    running = _already_running(town, rig, bead_id)
+    if running:
+        log(f"{bead_id}: {running} already works on it again; not re-slinging")
+        return {"bead": bead_id, "mr": mr_id or None, "action": "already-running", "polecat": running}
     target = f"{rig}/polecats/{polecat}" if polecat else rig
     try:
         outcome = sling(town, [bead_id], target, actor=actor, environ=environ, rework=True, wait_ready=True)
@@ -171,6 +179,16 @@ def rework(town: Town, rig: str, bead_id: str, *, actor: str, environ: dict | No
     log(f"{bead_id}: rework {row.get('status')} on {row.get('polecat')}")
     return {"bead": bead_id, "mr": mr_id or None, "action": row.get("status"), "polecat": row.get("polecat"),
             "session": row.get("session"), "error": row.get("error")}
+
+
+def _already_running(town: Town, rig: str, bead_id: str) -> str | None:
+    """The address of a polecat of ``rig`` that holds ``bead_id`` in a busy state, if any."""
+    from vermas.town import polecats
+
+    for state in polecats.all_states(town.rig(rig)):
+        if state.get("bead") == bead_id and state.get("state") in polecats.BUSY_STATES:
+            return str(state.get("address") or f"{rig}/polecats/{state.get('name')}")
+    return None
 
 
 # ------------------------------------------------------------------ human resolution
