@@ -262,3 +262,17 @@ def test_witness_daemon_lifecycle(w, kit):
     with open(os.path.join(kit.paths.witness_dir, "witness.log"), encoding="utf-8") as fh:
         log = fh.read()
     assert "witness for app started" in log and "witness for app stopped" in log
+
+
+def test_a_polecat_that_cannot_resume_is_reported_once_not_retried(w, tmp_path):
+    row = w.sling("Lost worktree")
+    w.kill_session(row["session"])
+    os.rename(row["worktree"], tmp_path / "moved-away")  # gone (a human moved it): no session can resume there
+    report = w.patrol()
+    [action] = report["actions"]
+    assert action["kind"] == "respawn" and action["status"] == "skipped" and "SPAWN_BLOCKED" in action["why"]
+    [blocked] = w.mails("SPAWN_BLOCKED", to="mayor/")
+    assert "worktree" in protocol.parse(blocked["title"], blocked["description"]).reason
+    assert w.patrol()["actions"] == []
+    assert len(w.mails("SPAWN_BLOCKED")) == 1 and len(w.events("witness.spawn_blocked")) == 1
+    assert w.kit.bead(row["bead"])["status"] == "hooked"  # the work stays where it is, for the mayor

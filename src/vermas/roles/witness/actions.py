@@ -18,7 +18,7 @@ import os
 import time
 
 from vermas import gitops
-from vermas.errors import VermasError
+from vermas.errors import NotFoundError, VermasError
 from vermas.ledger import timefmt
 from vermas.roles.witness.memory import Memory
 from vermas.roles.witness.rules import Action
@@ -136,6 +136,16 @@ class Actor:
         try:
             result = dispatch.restart(self.town, self.rig, action.polecat, actor=self.actor, environ=self.environ,
                                       wait_ready=True, timeout=READY_TIMEOUT)
+        except NotFoundError as exc:  # e.g. its worktree is gone: no session can resume it, a human must look
+            blocked = Action("spawn_blocked", action.polecat, f"cannot {action.kind} it: {exc.message}",
+                             bead=action.bead, spawn_id=action.spawn_id,
+                             details={"respawns": action.details.get("respawns", 0), "wanted": action.kind,
+                                      "previous_status": "hooked"})
+            outcome = self._spawn_blocked(blocked)
+            self.memory.count("spawn_blocked")
+            self.emit("witness.spawn_blocked", {"polecat": f"{self.rig}/polecats/{action.polecat}",
+                                                "bead_id": action.bead, "reason": blocked.reason, **outcome})
+            raise Skip(f"SPAWN_BLOCKED: {exc.message}") from None
         except VermasError:
             after = polecats.try_load(self.paths, action.polecat) or {}
             if after.get("spawn_id") != before.get("spawn_id"):  # a session was attempted: it counts

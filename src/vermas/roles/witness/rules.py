@@ -66,7 +66,7 @@ def respawn_count(view: PolecatView, memory: Memory, bead_id: str) -> tuple[int,
     """``(respawns, blocked)`` of ``bead_id`` that still apply to the polecat's current incarnation."""
     record = memory.peek_bead(bead_id)
     respawns = int(record.get("respawns") or 0)
-    if respawns and record.get("last_spawn_id") not in (None, view.spawn_id):
+    if (respawns or record.get("blocked")) and record.get("last_spawn_id") not in (None, view.spawn_id):
         return 0, False  # someone else started it since the witness's last spawn: a fresh count
     return respawns, bool(record.get("blocked"))
 
@@ -112,9 +112,9 @@ def _with_work(view: PolecatView, snap: Snapshot, memory: Memory, settings: Witn
     if kind is None:
         return None
     respawns, blocked = respawn_count(view, memory, bead_id)
+    if blocked:
+        return None  # SPAWN_BLOCKED was sent for this incarnation: the mayor decides
     if respawns >= settings.max_respawns:
-        if blocked:
-            return None
         return Action("spawn_blocked", view.name, f"{reason}; respawn limit reached ({respawns} of "
                                                   f"witness.max_respawns {settings.max_respawns})",
                       bead=bead_id, spawn_id=view.spawn_id,
