@@ -61,3 +61,30 @@ def test_checking_3_before_15_fails_ac2_and_goes_back_with_check_15_first(vkit):
     assert sorted(m["assignee"] for m in reworks) == ["app/nux", "app/witness"]
     for rework in reworks:
         assert "Failed-Criteria: AC-2, AC-8" in rework["description"] and "check 15 first" in rework["description"]
+
+
+def test_needs_human_parks_and_escalates_once_and_a_later_verdict_settles_it(vkit):
+    vkit.runtime("sim-garbage", {"extends": "sim", "env": {"VERMAS_SIM_FAULTS": "garbage-verdict"}})
+    vkit.set("verify.runtime.judge", "sim-garbage")
+    bead = vkit.bead("Create FizzBuzz", fizzbuzz.bead_description())
+    vkit.spec(bead)
+    mr = vkit.submit_work(bead, {"fizzbuzz.py": fizzbuzz.CORRECT})
+    assert vkit.refine()["parked"] == [mr]
+    assert vkit.refine()["parked"] == []  # parked requests wait; nothing runs twice
+    [escalation] = vkit.escalations()
+    assert escalation["related_bead"] == bead and escalation["source"] == f"inspector:{mr}"
+    parked = vkit.get(mr)
+    assert "mq:parked" in parked["labels"] and "vermas inspect resolve" in parked["description"]
+    # the polecat resubmits; the judge works again: the verdict on the new request settles the escalation
+    vkit.set("verify.runtime.judge", "sim")
+    mr2 = vkit.submit_work(bead, {"fizzbuzz.py": fizzbuzz.CORRECT, "README.md": "# sample\n\nFizzBuzz.\n"})
+    assert vkit.refine()["merged"] == [mr2]
+    assert vkit.escalations() == []
+
+
+def test_a_chore_without_a_spec_merges_on_the_gates_alone(vkit):
+    bead = vkit.bead("Tidy the README", kind="chore")
+    mr = vkit.submit_work(bead, {"README.md": "# sample, tidied\n"})
+    assert vkit.refine()["merged"] == [mr]
+    [verdict] = vkit.verdicts(bead)
+    assert (verdict["verdict"], verdict["rule"]) == ("PASS", "not-required")

@@ -103,6 +103,12 @@ class InspectorStage:
         return StageResult(PASS, f"Inspector: PASS — {shown}", evidence, details)
 
     def _route(self, town: Town, result: StageResult, runs: list[pipeline.RunResult], actor: str) -> None:
+        for run in runs:  # a machine verdict on a newer request settles the older questions about the bead
+            if run.status != "NEEDS_HUMAN":
+                routing.close_escalations(town, run.target.bead_id, actor=actor,
+                                          reason=f"superseded: {run.status} on {run.target.mr_id or run.target.commit}",
+                                          keep_source=f"{routing.ESCALATION_SOURCE}:rework-limit"
+                                          if run.status == "FAIL" else None)
         if result.status == NEEDS_HUMAN:
             for run in runs:
                 if run.status == "NEEDS_HUMAN":

@@ -64,12 +64,15 @@ def escalate(town: Town, run: RunResult, *, actor: str) -> str | None:
     return issue["id"]
 
 
-def close_escalations(town: Town, bead_id: str, *, actor: str, reason: str) -> list[str]:
+def close_escalations(town: Town, bead_id: str, *, actor: str, reason: str,
+                      keep_source: str | None = None) -> list[str]:
+    """Close the open Inspector escalations about ``bead_id`` (except ``keep_source``); returns their ids."""
     from vermas.town import escalations
 
     closed = []
     for row in escalations.list_escalations(town.root):
-        if row["related_bead"] == bead_id and row["source"].startswith(ESCALATION_SOURCE + ":"):
+        if row["related_bead"] == bead_id and row["source"].startswith(ESCALATION_SOURCE + ":") and \
+                row["source"] != keep_source:
             escalations.close(town.root, actor, row["id"], reason)
             closed.append(row["id"])
     return closed
