@@ -181,7 +181,7 @@ def test_a_hanging_criterion_times_out_and_fails(e2e, vcli, monkeypatch):
     assert verdict["verdict"] == "FAIL" and verdict["failed_criteria"] == ["AC-3"]
     [result] = [r for r in _latest_results(e2e, bead) if r["id"] == "AC-3"]
     assert result["status"] == "timeout" and result["exit_code"] is None
-    assert 1900 <= result["duration_ms"] < 30000
+    assert result["error"] == "timed out after 2s (process group killed)"
     assert subprocess.run(["pgrep", "-f", "sleep 987.654"], capture_output=True).returncode == 1  # group killed
     wait_for(lambda: e2e.merge_requests() and all(m["status"] == "closed" for m in e2e.merge_requests()),
              "the request to be rejected")
