@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 ACTOR = "deacon/boot"
 HINT = "'vermas boot status' shows it; 'vermas boot stop' stops it"
 HUNG_STOP_GRACE = 5.0  # seconds a silent deacon gets to honour SIGTERM before SIGKILL
+START_WAIT = 60.0  # a loaded machine may take a while to bring a daemon up; slower is not failed
 
 
 def deacon_target(town: Town, environ: dict[str, str]):
@@ -45,7 +46,7 @@ def deacon_target(town: Town, environ: dict[str, str]):
 
     home = DeaconHome(town)
     return Target("deacon", home.daemon.label, home.daemon,
-                  lambda: deacon_daemon.start(town, environ=environ, by=ACTOR))
+                  lambda: deacon_daemon.start(town, environ=environ, by=ACTOR, wait=START_WAIT))
 
 
 def check(town: Town, *, environ: dict[str, str] | None = None, log: Callable[[str], None] | None = None) -> dict:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from vermas.roles.daemonkit import DaemonHome
 from vermas.town.layout import Town
 
+START_WAIT = 60.0  # how long a restarted daemon may take to hold its lock (a loaded machine is slow, not broken)
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,9 +36,9 @@ def rig_targets(town: Town, rig: str, environ: dict[str, str]) -> list[Target]:
     refinery = refinery_daemon.daemon_home(RefineryHome(town, rig))
     return [
         Target(f"{rig}/witness", witness.daemon.label, witness.daemon,
-               lambda: witness_daemon.start(town, rig, environ=environ, by="deacon")),
+               lambda: witness_daemon.start(town, rig, environ=environ, by="deacon", wait=START_WAIT)),
         Target(f"{rig}/refinery", refinery.label, refinery,
-               lambda: refinery_daemon.start(town, rig, environ=environ, by="deacon")),
+               lambda: refinery_daemon.start(town, rig, environ=environ, by="deacon", wait=START_WAIT)),
     ]
 
 
@@ -45,7 +47,8 @@ def boot_target(town: Town, environ: dict[str, str]) -> Target:
     from vermas.roles.deacon.settings import BootHome
 
     home = BootHome(town)
-    return Target("boot", home.daemon.label, home.daemon, lambda: boot.start(town, environ=environ, by="deacon"))
+    return Target("boot", home.daemon.label, home.daemon,
+                  lambda: boot.start(town, environ=environ, by="deacon", wait=START_WAIT))
 
 
 def all_targets(town: Town, environ: dict[str, str]) -> list[Target]:
