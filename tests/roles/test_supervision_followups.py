@@ -137,3 +137,14 @@ def test_install_repairs_an_older_gitignore(tmp_path):
     _town, made = install(str(root))
     assert ".gitignore (new entries)" not in made
     assert all(line in text for line in TOWN_GITIGNORE.splitlines() if line and not line.startswith("#"))
+
+
+def test_daemon_sessions_never_inherit_the_callers_identity():
+    from vermas.roles import daemonkit
+
+    caller = {"PATH": "/bin", "HOME": "/h", "GIT_CONFIG_GLOBAL": "/g", "VERMAS_TMUX_SOCKET": "s",
+              "BD_ACTOR": "app/polecats/nux", "GT_RIG": "app", "GT_POLECAT": "nux", "BEAD_ID": "ap-1",
+              "VERMAS_SESSION": "vm-app-nux", "VERMAS_SPAWN_ID": "9c1e", "SECRET_TOKEN": "x"}
+    env = daemonkit.session_env(caller, {"BD_ACTOR": "deacon", "VERMAS_SESSION": "vm-deacon"})
+    assert env == {"PATH": "/bin", "HOME": "/h", "GIT_CONFIG_GLOBAL": "/g", "VERMAS_TMUX_SOCKET": "s",
+                   "BD_ACTOR": "deacon", "VERMAS_SESSION": "vm-deacon"}

@@ -47,8 +47,9 @@ SESSION_ENV_PREFIXES = ("VERMAS_", "GT_", "BD_", "GIT_", "BEADS_")
 SESSION_ENV_NAMES = ("PATH", "HOME", "XDG_CONFIG_HOME", "PYTHONPATH", "LANG", "LC_ALL", "VIRTUAL_ENV", "TMPDIR")
 # Identity variables of the *caller* that must not leak into a daemon started on its behalf
 # (a polecat running 'vermas up' must not start a witness that believes it is that polecat).
-_CALLER_IDENTITY = ("GT_POLECAT", "GT_CREW", "BEAD_ID", "VERMAS_SPAWN_ID", "VERMAS_INCARNATION",
-                    "VERMAS_SESSION_ID", "VERMAS_RUNTIME", "VERMAS_ROLE", "BEADS_DIR", "GT_DOG_NAME")
+_CALLER_IDENTITY = ("BD_ACTOR", "GT_ROLE", "GT_RIG", "GT_POLECAT", "GT_CREW", "GT_SESSION", "GT_DOG_NAME", "BEAD_ID",
+                    "BEADS_DIR", "VERMAS_AGENT", "VERMAS_SESSION", "VERMAS_SPAWN_ID", "VERMAS_INCARNATION",
+                    "VERMAS_SESSION_ID", "VERMAS_RUNTIME", "VERMAS_ROLE")
 
 
 # ====================================================================== home
