@@ -349,11 +349,12 @@ class Agent:
             return
         tag = "sim"
         steps = work.blocks(bead, "sim")
-        if self.faults.wrong_solution:
-            wrong = work.blocks(bead, "sim-wrong")
-            tag, steps = ("sim-wrong", wrong) if wrong else ("sim minus its last step", steps[:-1])
+        wrong = self.faults.wrong_for(bead)
+        if wrong:
+            wrong_steps = work.blocks(bead, "sim-wrong")
+            tag, steps = ("sim-wrong", wrong_steps) if wrong_steps else ("sim minus its last step", steps[:-1])
             self.transcript.event("fault", kind="wrong-solution", bead=bead_id, using=tag)
-        if not steps and not self.faults.wrong_solution:
+        if not steps and not wrong:
             self.screen.line(f"⏺ {bead_id} has no ```sim instructions; I don't know what to do.")
             self.transcript.event("work", bead=bead_id, phase="no-instructions")
             return

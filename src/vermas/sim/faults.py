@@ -61,13 +61,6 @@ class Faults:
             return False
         return self._wrong != "first" or "rework" not in ((bead or {}).get("labels") or ())
 
-    @property
-    def wrong_solution(self) -> bool:
-        """:meth:`wrong_for` the bead being worked on (the nearest caller's ``bead`` local)."""
-        if self._wrong != "first":
-            return self._wrong is not None
-        return self.wrong_for(_bead_in_progress())
-
     def swallow_enter(self, presses_so_far: int) -> bool:
         """Should this Enter press (0-based count for the current prompt) be ignored?"""
         value = self._swallow
@@ -81,18 +74,3 @@ class Faults:
 
     def active(self) -> list[str]:
         return sorted(self.spec)
-
-
-def _bead_in_progress() -> dict | None:
-    """The hooked bead the agent is working on: the ``bead`` local of the nearest caller that has one."""
-    import sys
-
-    frame = sys._getframe(2)
-    for _ in range(8):
-        if frame is None:
-            break
-        bead = frame.f_locals.get("bead")
-        if isinstance(bead, dict) and bead.get("id"):
-            return bead
-        frame = frame.f_back
-    return None

@@ -47,8 +47,13 @@ KEYS: dict[str, tuple[type, object, str]] = {
     "verify.objective_only": (bool, False, "skip the LLM panel (auditor, advocate, critic, judge)"),
     "verify.confidence_threshold": (float, 0.7, "a PASS below this confidence becomes NEEDS_HUMAN"),
     "verify.timeout": (float, 300.0, "seconds each LLM panel role may take"),
-    "verify.runtime": (str, "", "runtime for the LLM panel (empty = runtime.default)"),
+    "verify.runtime.default": (str, "", "runtime for the LLM panel (empty = runtime.default); alias verify.runtime"),
+    "verify.resling": (bool, True, "after a FAIL verdict, re-sling the reworked bead to its polecat automatically"),
+    "verify.max_reworks": (int, 3, "FAIL verdicts of one bead before it goes to the mayor instead of back to work"),
 }
+# Old or shorter spellings of keys. ``verify.runtime`` cannot be a leaf beside the per-role
+# ``verify.runtime.<role>`` keys in a nested settings file, so its value lives at ``.default``.
+ALIASES: dict[str, str] = {"verify.runtime": "verify.runtime.default"}
 # Families of keys whose last part is free-form (per-role runtimes, user-defined runtimes).
 KEY_FAMILIES: dict[str, tuple[type, str]] = {
     "verify.runtime.": (str, "runtime of one Inspector role (designer, strategist, auditor, advocate, critic, judge)"),
@@ -60,7 +65,12 @@ SOURCE_FLAG, SOURCE_ENV, SOURCE_RIG, SOURCE_TOWN, SOURCE_USER, SOURCE_DEFAULT = 
     "flag", "env", "rig", "town", "user", "default")
 
 
+def canonical_key(key: str) -> str:
+    return ALIASES.get(key, key)
+
+
 def key_type(key: str) -> type:
+    key = canonical_key(key)
     if key in KEYS:
         return KEYS[key][0]
     for prefix, (kind, _doc) in KEY_FAMILIES.items():
@@ -72,6 +82,7 @@ def key_type(key: str) -> type:
 
 def coerce(key: str, value: object) -> object:
     """Convert a CLI/env string (or JSON value) to the key's type; UsageError if impossible."""
+    key = canonical_key(key)
     kind = key_type(key)
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value
@@ -107,7 +118,7 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
         if isinstance(value, dict) and not dotted.startswith("runtimes."):
             flat.update(flatten(value, dotted + "."))
         else:
-            flat[dotted] = value
+            flat[canonical_key(dotted)] = value
     return flat
 
 
@@ -142,6 +153,7 @@ def read_user_config(environ: dict[str, str]) -> dict[str, object]:
 
 def write_setting(path: str, kind: str, key: str, value: object | None) -> None:
     """Set (or with ``None`` remove) ``key`` in a settings JSON file, atomically under a lock."""
+    key = canonical_key(key)
     with FileLock(path + ".lock"):
         try:
             with open(path, encoding="utf-8") as fh:
@@ -152,7 +164,13 @@ def write_setting(path: str, kind: str, key: str, value: object | None) -> None:
             raise DataError(f"{path}: malformed JSON: {exc}") from None
         node = data
         parts = key.split(".") if not key.startswith("runtimes.") else ["runtimes", key[len("runtimes."):]]
-        for part in parts[:-1]:
+        for depth, part in enumerate(parts[:-1], 1):
+            child = node.get(part)
+            if not isinstance(child, dict) and ".".join(parts[:depth]) in ALIASES:
+                # an aliased leaf (e.g. an old "verify": {"runtime": "x"}) becomes its table form
+                target = ALIASES[".".join(parts[:depth])].rsplit(".", 1)[1]
+                child = {} if child is None else {target: child}
+                node[part] = child
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise DataError(f"{path}: {part} is not a table")
@@ -170,7 +188,7 @@ class Config:
     def __init__(self, *, town_settings: str | None, rig_settings: str | None = None,
                  environ: dict[str, str] | None = None, flags: dict[str, object] | None = None) -> None:
         self.environ = dict(os.environ) if environ is None else environ
-        self.flags = {k: v for k, v in (flags or {}).items() if v is not None}
+        self.flags = {canonical_key(k): v for k, v in (flags or {}).items() if v is not None}
         self._layers: list[tuple[str, dict[str, object]]] = [
             (SOURCE_RIG, read_settings(rig_settings) if rig_settings else {}),
             (SOURCE_TOWN, read_settings(town_settings) if town_settings else {}),
@@ -179,12 +197,14 @@ class Config:
 
     def lookup(self, key: str) -> tuple[object, str]:
         """``(value, source)`` for ``key``."""
+        key = canonical_key(key)
         key_type(key)
         if key in self.flags:
             return coerce(key, self.flags[key]), SOURCE_FLAG
-        env_value = self.environ.get(env_name(key))
-        if env_value:
-            return coerce(key, env_value), SOURCE_ENV
+        for alias in (key, *[a for a, k in ALIASES.items() if k == key]):
+            env_value = self.environ.get(env_name(alias))
+            if env_value:
+                return coerce(key, env_value), SOURCE_ENV
         for source, layer in self._layers:
             if key in layer:
                 return coerce(key, layer[key]), source

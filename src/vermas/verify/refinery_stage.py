@@ -9,7 +9,7 @@ afresh by the pipeline — against the target commit it was built on, then maps 
 * any FAIL → ``FAIL`` with ``failed_criteria``, ``required_fixes`` and an ``output_tail`` in
   the details: the refinery rejects the request and re-hooks the bead with that context;
   a detached waiter then re-slings it with ``--rework`` once the request is closed
-  (``VERMAS_VERIFY_RESLING=0`` in the refinery's environment turns that off);
+  (config ``verify.resling`` false turns that off);
 * otherwise NEEDS_HUMAN → the refinery parks the request, and an escalation goes to the mayor.
 
 The stage is never retried on FAIL (the verifier already re-runs a failing criterion once
@@ -28,7 +28,6 @@ from vermas.verify import pipeline, routing, targets
 from vermas.verify import settings as settings_mod
 
 STAGE_NAME = "inspector"
-RESLING_ENV = "VERMAS_VERIFY_RESLING"  # "0": leave the re-hooked bead for the witness or the mayor to restart
 
 
 def refinery_stages(host: StageHost) -> list:
@@ -113,7 +112,7 @@ class InspectorStage:
             for run in runs:
                 if run.status == "NEEDS_HUMAN":
                     routing.escalate(town, run, actor=actor)
-        elif result.status == FAIL and self.environ.get(RESLING_ENV, "1").strip().lower() not in ("0", "false", "no"):
+        elif result.status == FAIL and settings_mod.load(town, self.rig, self.environ or None).resling:
             for run in runs:  # each waiter acts only if its own request ends up rejected
                 routing.schedule_rework(town, self.rig, run.target.bead_id, run.target.mr_id, actor=actor,
                                         environ=self.environ or None)

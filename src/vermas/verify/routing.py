@@ -28,6 +28,7 @@ import time
 from vermas.errors import ConflictError, NotFoundError, UsageError, VermasError
 from vermas.ledger.store import Ledger
 from vermas.verify import records, targets
+from vermas.verify import settings as verify_settings
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 
 ESCALATION_SOURCE = "inspector"
 LOG_FILE = "inspect.log"
-MAX_REWORKS = 3  # FAIL verdicts of one bead after which it is not re-slung again (the mayor is asked)
-MAX_REWORKS_ENV = "VERMAS_VERIFY_MAX_REWORKS"
 
 
 # ------------------------------------------------------------------ NEEDS_HUMAN
@@ -124,21 +123,13 @@ def rework_after(town: Town, rig: str, bead_id: str, mr_id: str, *, actor: str, 
     if reason not in ("rejected", "conflict"):
         log(f"{mr_id} closed ({reason or 'gone'}): nothing to rework")
         return {"bead": bead_id, "mr": mr_id, "action": "none", "close_reason": reason}
-    limit = _max_reworks(environ)
+    limit = verify_settings.load(town, rig, environ).max_reworks
     failures = _failures(town, bead_id)
     if failures >= limit:
         _escalate_limit(town, bead_id, failures, actor=actor)
         log(f"{bead_id} failed verification {failures} times: not re-slung, escalated to the mayor")
         return {"bead": bead_id, "mr": mr_id, "action": "escalated", "failures": failures}
     return rework(town, rig, bead_id, actor=actor, environ=environ, log=log, mr_id=mr_id)
-
-
-def _max_reworks(environ: dict | None) -> int:
-    text = (os.environ if environ is None else environ).get(MAX_REWORKS_ENV, "")
-    try:
-        return max(1, int(text)) if text.strip() else MAX_REWORKS
-    except ValueError:
-        return MAX_REWORKS
 
 
 def _failures(town: Town, bead_id: str) -> int:

@@ -7,12 +7,11 @@
 | ``verify.objective_only`` | false | skip the LLM panel (auditor, advocate, critic, judge) |
 | ``verify.confidence_threshold`` | 0.7 | a PASS below this confidence becomes NEEDS_HUMAN |
 | ``verify.timeout`` | 300 | seconds each panel role may take |
-| ``verify.runtime`` | "" | runtime of the panel (empty: ``runtime.default``) |
-| ``verify.runtime.default`` | "" | the same, for a settings file that also holds per-role keys |
+| ``verify.runtime.default`` (alias ``verify.runtime``) | "" | runtime of the panel (empty: ``runtime.default``) |
 | ``verify.runtime.<role>`` | "" | runtime of one role (designer, strategist, auditor, advocate, critic, judge) |
 
-A settings file cannot hold both ``verify.runtime`` (a string) and ``verify.runtime.judge``
-(which nests under it): use ``verify.runtime.default`` beside the per-role keys.
+``verify.resling`` (default true) and ``verify.max_reworks`` (default 3) steer what happens
+after a FAIL verdict.
 """
 
 from __future__ import annotations
@@ -37,6 +36,8 @@ class VerifySettings:
     timeout: float = 300.0
     runtimes: dict[str, str] = field(default_factory=dict)  # role -> runtime name
     sources: dict[str, str] = field(default_factory=dict)  # role -> where its runtime came from
+    resling: bool = True  # re-sling a bead after a FAIL verdict
+    max_reworks: int = 3  # FAIL verdicts of one bead before the mayor is asked instead
 
     def runtime_for(self, role: str) -> str:
         return self.runtimes.get(role) or self.runtimes.get("default") or "claude"
@@ -64,12 +65,8 @@ def load(town: Town, rig: str | None, environ: dict | None = None, *,
     if timeout <= 0:
         raise DataError(f"config verify.timeout = {timeout} (from {source}) must be positive",
                         hint=f"vermas config set{' --rig ' + rig if rig else ''} verify.timeout 300")
-    panel, panel_source = config.lookup("verify.runtime.default")
-    if panel:
-        panel_source = f"verify.runtime.default ({panel_source})"
-    else:
-        panel, panel_source = config.lookup("verify.runtime")
-        panel_source = f"verify.runtime ({panel_source})"
+    panel, panel_source = config.lookup("verify.runtime.default")  # alias: verify.runtime
+    panel_source = f"verify.runtime.default ({panel_source})"
     default, default_source = config.lookup("runtime.default")
     runtimes: dict[str, str] = {"default": str(panel or default)}
     sources: dict[str, str] = {}
@@ -84,4 +81,5 @@ def load(town: Town, rig: str | None, environ: dict | None = None, *,
     return VerifySettings(
         enabled=config.bool("verify.enabled"), spec_gate=config.bool("verify.spec_gate"),
         objective_only=config.bool("verify.objective_only") if objective_only is None else objective_only,
-        confidence_threshold=threshold, timeout=timeout, runtimes=runtimes, sources=sources)
+        confidence_threshold=threshold, timeout=timeout, runtimes=runtimes, sources=sources,
+        resling=config.bool("verify.resling"), max_reworks=max(1, config.int("verify.max_reworks")))
