@@ -17,20 +17,15 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
-import subprocess
 import tempfile
 import time
 
+from bench.common import git as _git
 from bench.common import ratio, summary
 
 TARGET_RATIO = 6.0
 
 
-def _git(*args: str, cwd: str) -> str:
-    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"git {' '.join(args)} failed in {cwd}: {proc.stderr}")
-    return proc.stdout.strip()
 
 
 class _Setup:

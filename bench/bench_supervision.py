@@ -33,6 +33,7 @@ import tempfile
 import time
 
 from bench.common import FLOOR_CMD, VERMAS, ratio, summary, vermas_env
+from bench.common import git as _git
 
 PATROL_TARGET = 10.0
 GIT_TARGET = 40.0       # ~1 s of orchestration per bead against ~25 ms of git on the 2-core machine
@@ -44,11 +45,6 @@ IDLE_RUNTIME = {"description": "benchmark agent: sleeps, ready at once", "comman
                 "args": ["-c", "sleep 3600", "bench-agent"], "prompt_mode": "arg", "ready_delay_ms": 0}
 
 
-def _git(*args: str, cwd: str, env: dict | None = None) -> str:
-    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f"git {' '.join(args)} failed in {cwd}: {proc.stderr}")
-    return proc.stdout.strip()
 
 
 def _vermas(args: list[str], env: dict, cwd: str) -> str:

@@ -24,17 +24,13 @@ import sys
 import tempfile
 import time
 
+from bench.common import git as _git
 from bench.common import summary
 
 TARGET = 2.0
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _git(*args: str, cwd: str) -> str:
-    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"git {' '.join(args)} failed in {cwd}: {proc.stderr}")
-    return proc.stdout.strip()
 
 
 class _Setup:

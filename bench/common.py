@@ -66,3 +66,10 @@ def vermas_env(extra: dict | None = None) -> dict:
     env.setdefault("BD_ACTOR", "bench")
     env.update(extra or {})
     return env
+
+
+def git(*args: str, cwd: str, env: dict | None = None) -> str:
+    """``git <args>`` in ``cwd`` (stdout, stripped); raises with git's message on failure."""
+    from vermas import gitops
+
+    return gitops.out(list(args), cwd=cwd) if env is None else gitops.run(list(args), cwd=cwd, env=env).stdout.strip()

@@ -18,10 +18,10 @@ import os
 import signal
 import stat
 import subprocess
-import time
 
 import pytest
 
+from tests.support import poll
 from vermas.ledger import events, queries
 from vermas.ledger.store import Ledger
 from vermas.town import convoys, polecats
@@ -56,15 +56,7 @@ def git(*args: str, cwd: str) -> str:
 
 
 def wait_for(predicate, timeout: float = 120.0, interval: float = 0.2, what: str = "condition"):
-    """Poll ``predicate`` until truthy; generous timeouts (the machine is shared and slow)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
+    return poll(predicate, timeout=timeout, interval=interval, what=what)
 
 
 def sim_steps(*steps: str, tag: str = "sim") -> str:

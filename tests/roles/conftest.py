@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import time
 
 import pytest
 
+from tests.support import poll
 from vermas.ledger import queries
 from vermas.ledger.store import Ledger
 from vermas.town.config import coerce, write_setting
@@ -228,12 +228,4 @@ def kit(tmp_path) -> Kit:
 
 
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05, message: str = "condition"):
-    """Poll ``predicate`` until it returns something truthy (generous timeout for a loaded machine)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {message}")
-        time.sleep(interval)
+    return poll(predicate, timeout=timeout, interval=interval, what=message)

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import os
-import time
 
+from tests.support import poll
 from vermas.sim.transcript import read as read_transcript
 
 
 def wait_for(predicate, timeout: float = 15.0, interval: float = 0.02, message: str = "condition"):
-    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-        time.sleep(interval)
+    return poll(predicate, timeout=timeout, interval=interval, what=message)
 
 
 def transcript(runtime_dir: str, session: str) -> list[dict]:

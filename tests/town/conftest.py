@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from tests.support import poll
 from vermas.town.install import install
 from vermas.town.layout import Town
 from vermas.town.rigs import add_rig
@@ -96,13 +97,4 @@ def agent_env(town_root: str, address: str) -> dict:
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+    return poll(predicate, timeout=timeout, interval=interval, what=what)

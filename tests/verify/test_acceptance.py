@@ -8,10 +8,10 @@ own tmux session) rebases, runs the Inspector stage (verifier + sim panel) and r
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
+from tests.support import poll
 from tests.verify import fizzbuzz
 
 pytestmark = pytest.mark.slow
@@ -20,14 +20,7 @@ WAIT = 240.0  # generous: the machine is shared
 
 
 def wait_for(predicate, what: str, timeout: float = WAIT, interval: float = 0.25):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
+    return poll(predicate, timeout=timeout, interval=interval, what=what)
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import time
 
-from vermas.errors import VermasError
 from vermas.fileops import FileLock
 from vermas.ledger import timefmt
 from vermas.roles import daemonkit
@@ -108,28 +107,18 @@ def run(town: Town, *, once: bool = False, environ: dict[str, str] | None = None
     with daemonkit.hold(home.daemon, environ=environ, once=once, hint=HINT) as signals:
         log = daemonkit.RoleLog(home.log_path, echo)
         log(f"boot started (pid {os.getpid()})")
-        interval = 60.0
-        failures = 0
-        while True:
-            try:
-                interval = DeaconSettings.load(town, environ).boot_interval
-                result = check(town, environ=environ, log=log)
-                summary["checks"] += 1
-                summary["last"] = result
-                if result["action"] not in ("ok", "none"):
-                    summary["actions"].append(result)
-                failures = 0
-            except VermasError as exc:
-                failures += 1
-                summary["errors"].append(exc.message)
-                log(f"check failed: {exc.message}")
-                if once:
-                    raise
-            if once or signals.stop or (max_checks is not None and summary["checks"] >= max_checks):
-                break
-            signals.wait(min(interval, daemonkit.backoff_delay(failures)) if failures else interval)
-            if signals.stop:
-                break
+
+        def patrol() -> float:
+            interval = DeaconSettings.load(town, environ).boot_interval
+            result = check(town, environ=environ, log=log)
+            summary["checks"] += 1
+            summary["last"] = result
+            if result["action"] not in ("ok", "none"):
+                summary["actions"].append(result)
+            return interval
+
+        daemonkit.patrol_loop(signals, log, patrol, once=once, interval=60.0, label="check", limit=max_checks,
+                              errors=summary["errors"])
         log("boot stopped")
     return summary
 

@@ -454,3 +454,42 @@ def process_view(home: DaemonHome, environ: dict[str, str]) -> dict:
 def backoff_delay(failures: int, steps: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)) -> float:
     """Wait after ``failures`` consecutive failed passes (1, 2, 5, 10, 30, 60 s)."""
     return steps[min(failures, len(steps)) - 1] if failures > 0 else 0.0
+
+
+def patrol_loop(signals: Signals, log: RoleLog, patrol: Callable[[], float], *, once: bool,
+                interval: float, label: str = "patrol", limit: int | None = None,
+                errors: list[str] | None = None,
+                on_error: Callable[[str, str | None], None] | None = None) -> int:
+    """Run ``patrol`` (it returns the seconds until the next one) until stopped; return the passes done.
+
+    A failing pass is logged, appended to ``errors``, handed to ``on_error(message, hint)`` and
+    retried after an exponential backoff capped at the patrol interval; with ``once`` the error
+    propagates. ``limit`` stops after that many successful passes (tests).
+    """
+    failures = passes = 0
+    while True:
+        try:
+            interval = patrol()
+            passes += 1
+            failures = 0
+        except Exception as exc:
+            if isinstance(exc, VermasError):
+                message, hint = exc.message, exc.hint
+                log(f"{label} failed: {message}" + (f" (hint: {hint})" if hint else ""))
+            else:
+                import traceback
+
+                message, hint = f"{type(exc).__name__}: {exc}", None
+                log(f"{label} failed: {message}\n{traceback.format_exc()}")
+            failures += 1
+            if errors is not None:
+                errors.append(message)
+            if on_error is not None:
+                on_error(message, hint)
+            if once:
+                raise
+        if once or signals.stop or (limit is not None and passes >= limit):
+            return passes
+        signals.wait(min(interval, backoff_delay(failures)) if failures else interval)
+        if signals.stop:
+            return passes

@@ -18,20 +18,9 @@ import json
 import os
 
 from vermas.errors import NotFoundError
+from vermas.ledger.routes import TOWN_MARKER, find_town_root
 
-TOWN_MARKER = os.path.join("mayor", "town.json")
-
-
-def find_town_root(start: str) -> str | None:
-    """The nearest ancestor of ``start`` (inclusive) holding ``mayor/town.json``."""
-    path = os.path.abspath(start)
-    while True:
-        if os.path.isfile(os.path.join(path, TOWN_MARKER)):
-            return path
-        parent = os.path.dirname(path)
-        if parent == path:
-            return None
-        path = parent
+__all__ = ["TOWN_MARKER", "RigPaths", "Town", "find_town_root", "resolve_town"]
 
 
 def resolve_town(explicit: str | None, environ: dict[str, str], cwd: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from vermas.cli.commands.daemon_cli import report_start, report_stop
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -101,23 +103,14 @@ def _start(env: Environment, args: argparse.Namespace) -> int:
     from vermas.roles import boot
 
     result = boot.start(_town(env), environ=env.environ, wait=args.wait, by=env.actor(args.actor))
-    if args.json:
-        env.print_json(result)
-    else:
-        word = "already running" if result["already_running"] else "started"
-        env.write(f"boot: {word} (pid {result['pid']}, session {result['session']})")
-    return 0
+    return report_start(env, "boot", result, json=args.json)
 
 
 def _stop(env: Environment, args: argparse.Namespace) -> int:
     from vermas.roles import boot
 
     result = boot.stop(_town(env), environ=env.environ, timeout=args.timeout)
-    if args.json:
-        env.print_json(result)
-    else:
-        env.write("boot: " + ("stopped" if result["was_running"] else "not running"))
-    return 0
+    return report_stop(env, "boot", result, json=args.json)
 
 
 def _status(env: Environment, args: argparse.Namespace) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from vermas.cli.commands.daemon_cli import report_start, report_stop, running_line
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -79,26 +81,14 @@ def _start(env: Environment, args: argparse.Namespace) -> int:
 
     env.info("starting the deacon…")
     result = daemon.start(_town(env), environ=env.environ, wait=args.wait, by=env.actor(args.actor))
-    if args.json:
-        env.print_json(result)
-    else:
-        word = "already running" if result["already_running"] else "started"
-        env.write(f"deacon: {word} (pid {result['pid']}, session {result['session']})")
-    return 0
+    return report_start(env, "deacon", result, json=args.json)
 
 
 def _stop(env: Environment, args: argparse.Namespace) -> int:
     from vermas.roles.deacon import daemon
 
     result = daemon.stop(_town(env), environ=env.environ, timeout=args.timeout)
-    if args.json:
-        env.print_json(result)
-    elif not result["was_running"]:
-        env.write("deacon: not running" + (" (removed its dead session)" if result["session_killed"] else ""))
-    else:
-        env.write(f"deacon: {'killed after the grace period' if result['forced'] else 'stopped'} "
-                  f"(pid {result['pid']})")
-    return 0
+    return report_stop(env, "deacon", result, json=args.json)
 
 
 def _status(env: Environment, args: argparse.Namespace) -> int:
@@ -109,11 +99,7 @@ def _status(env: Environment, args: argparse.Namespace) -> int:
     if args.json:
         env.print_json(doc)
         return 0
-    if doc["running"]:
-        env.write(f"deacon: running, pid {doc['pid']}, session {doc['session']}"
-                  + (f", up since {doc['started_at']}" if doc.get("started_at") else ""))
-    else:
-        env.write("deacon: not running" + (" (wanted: boot will restart it)" if doc["wanted"] else ""))
+    env.write(running_line("deacon", doc, when_stopped="wanted: boot will restart it" if doc["wanted"] else ""))
     beat = doc["heartbeat"]
     if beat["age_s"] is not None:
         env.write(f"  heartbeat {beat['age_s']:g}s ago" + (" — STALE" if beat.get("stale") else ""))

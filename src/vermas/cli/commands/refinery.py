@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from vermas.cli.commands.daemon_cli import report_start, report_stop, running_line
 from vermas.errors import NotFoundError, UsageError
 
 TYPE_CHECKING = False
@@ -126,13 +127,7 @@ def _start(env: Environment, args: argparse.Namespace) -> int:
     town, rig = resolve_rig(env, args)
     env.info(f"starting the refinery of {rig}…")
     result = daemon.start(town, rig, environ=env.environ, wait=args.wait)
-    if args.json:
-        env.print_json(result)
-    elif result.get("already_running"):
-        env.write(f"refinery {rig}: already running (pid {result['pid']}, session {result['session']})")
-    else:
-        env.write(f"refinery {rig}: started (pid {result['pid']}, session {result['session']})")
-    return 0
+    return report_start(env, f"refinery {rig}", result, json=args.json)
 
 
 def _stop(env: Environment, args: argparse.Namespace) -> int:
@@ -140,14 +135,7 @@ def _stop(env: Environment, args: argparse.Namespace) -> int:
 
     town, rig = resolve_rig(env, args)
     result = daemon.stop(town, rig, environ=env.environ, timeout=args.timeout)
-    if args.json:
-        env.print_json(result)
-    elif not result["was_running"]:
-        env.write(f"refinery {rig}: not running" + (" (removed its dead session)" if result["session_killed"] else ""))
-    else:
-        how = "killed after the grace period" if result["forced"] else "stopped"
-        env.write(f"refinery {rig}: {how} (pid {result['pid']})")
-    return 0
+    return report_stop(env, f"refinery {rig}", result, json=args.json)
 
 
 def _status(env: Environment, args: argparse.Namespace) -> int:
@@ -158,13 +146,8 @@ def _status(env: Environment, args: argparse.Namespace) -> int:
     if args.json:
         env.print_json(doc)
         return 0
-    if doc["running"]:
-        env.write(f"refinery {rig}: running, pid {doc['pid']}, session {doc['session']}"
-                  + ("" if doc["session_exists"] else " (no tmux session: run in the foreground)")
-                  + (f", up since {doc['started_at']}" if doc.get("started_at") else ""))
-    else:
-        env.write(f"refinery {rig}: not running" + (" (its last round was interrupted; it resumes on start)"
-                                                    if doc["interrupted"] else ""))
+    env.write(running_line(f"refinery {rig}", doc, when_stopped="its last round was interrupted; it resumes on start"
+                           if doc["interrupted"] else ""))
     settings = doc["settings"]
     if "error" in settings:
         env.write(f"  settings: ERROR {settings['error']}")

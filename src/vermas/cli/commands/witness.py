@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from vermas.cli.commands.daemon_cli import report_start, report_stop, running_line
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -73,13 +75,7 @@ def _start(env: Environment, args: argparse.Namespace) -> int:
     town, rig = resolve_rig(env, args)
     env.info(f"starting the witness of {rig}…")
     result = daemon.start(town, rig, environ=env.environ, wait=args.wait, by=env.actor(args.actor))
-    if args.json:
-        env.print_json(result)
-    elif result["already_running"]:
-        env.write(f"witness {rig}: already running (pid {result['pid']}, session {result['session']})")
-    else:
-        env.write(f"witness {rig}: started (pid {result['pid']}, session {result['session']})")
-    return 0
+    return report_start(env, f"witness {rig}", result, json=args.json)
 
 
 def _stop(env: Environment, args: argparse.Namespace) -> int:
@@ -88,14 +84,7 @@ def _stop(env: Environment, args: argparse.Namespace) -> int:
 
     town, rig = resolve_rig(env, args)
     result = daemon.stop(town, rig, environ=env.environ, timeout=args.timeout)
-    if args.json:
-        env.print_json(result)
-    elif not result["was_running"]:
-        env.write(f"witness {rig}: not running" + (" (removed its dead session)" if result["session_killed"] else ""))
-    else:
-        how = "killed after the grace period" if result["forced"] else "stopped"
-        env.write(f"witness {rig}: {how} (pid {result['pid']})")
-    return 0
+    return report_stop(env, f"witness {rig}", result, json=args.json)
 
 
 def _status(env: Environment, args: argparse.Namespace) -> int:
@@ -107,12 +96,8 @@ def _status(env: Environment, args: argparse.Namespace) -> int:
     if args.json:
         env.print_json(doc)
         return 0
-    if doc["running"]:
-        env.write(f"witness {rig}: running, pid {doc['pid']}, session {doc['session']}"
-                  + ("" if doc["session_exists"] else " (no tmux session: run in the foreground)")
-                  + (f", up since {doc['started_at']}" if doc.get("started_at") else ""))
-    else:
-        env.write(f"witness {rig}: not running" + (" (wanted: the deacon will restart it)" if doc["wanted"] else ""))
+    env.write(running_line(f"witness {rig}", doc,
+                           when_stopped="wanted: the deacon will restart it" if doc["wanted"] else ""))
     settings = doc["settings"]
     if "error" in settings:
         env.write(f"  settings: ERROR {settings['error']}")

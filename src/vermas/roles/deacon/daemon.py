@@ -35,39 +35,18 @@ def run(town: Town, *, once: bool = False, environ: dict[str, str] | None = None
         log = daemonkit.RoleLog(home.log_path, echo)
         log(f"deacon started (pid {os.getpid()}{', once' if once else ''})")
         deacon = Deacon(town, environ=environ, log=log)
-        failures = 0
-        interval = 60.0
-        while True:
-            try:
-                settings = deacon.settings()
-                interval = settings.patrol_interval
-                report = deacon.patrol(settings)
-                summary["patrols"] += 1
-                summary["last"] = report
-                summary["actions"].extend(report["actions"])
-                summary["errors"].extend(report["errors"])
-                failures = 0
-            except VermasError as exc:
-                failures += 1
-                summary["errors"].append(exc.message)
-                log(f"patrol failed: {exc.message}")
-                _record_error(home, exc.message)
-                if once:
-                    raise
-            except Exception as exc:
-                import traceback
 
-                failures += 1
-                summary["errors"].append(f"{type(exc).__name__}: {exc}")
-                log(f"patrol failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}")
-                _record_error(home, f"{type(exc).__name__}: {exc}")
-                if once:
-                    raise
-            if once or signals.stop or (max_patrols is not None and summary["patrols"] >= max_patrols):
-                break
-            signals.wait(min(interval, daemonkit.backoff_delay(failures)) if failures else interval)
-            if signals.stop:
-                break
+        def patrol() -> float:
+            settings = deacon.settings()
+            report = deacon.patrol(settings)
+            summary["patrols"] += 1
+            summary["last"] = report
+            summary["actions"].extend(report["actions"])
+            summary["errors"].extend(report["errors"])
+            return settings.patrol_interval
+
+        daemonkit.patrol_loop(signals, log, patrol, once=once, interval=60.0, limit=max_patrols,
+                              errors=summary["errors"], on_error=lambda m, _h: _record_error(home, m))
         log("deacon stopped")
     return summary
 

@@ -44,40 +44,19 @@ def run(town: Town, rig: str, *, once: bool = False, environ: dict[str, str] | N
         log = daemonkit.RoleLog(home.log_path, echo)
         log(f"witness for {rig} started (pid {os.getpid()}{', once' if once else ''})")
         witness = Witness(town, rig, environ=environ, log=log)
-        failures = 0
-        interval = 30.0
-        while True:
-            try:
-                settings = witness.settings()
-                interval = settings.patrol_interval
-                report = witness.patrol(settings)
-                summary["patrols"] += 1
-                summary["last"] = report
-                summary["actions"].extend(a for a in report["actions"] if a.get("status") == "done")
-                summary["errors"].extend(report["errors"])
-                failures = 0
-                _clear_error(home)
-            except VermasError as exc:
-                failures += 1
-                summary["errors"].append(exc.message)
-                log(f"patrol failed: {exc.message}" + (f" (hint: {exc.hint})" if exc.hint else ""))
-                _record_error(home, exc.message, exc.hint)
-                if once:
-                    raise
-            except Exception as exc:
-                import traceback
 
-                failures += 1
-                summary["errors"].append(f"{type(exc).__name__}: {exc}")
-                log(f"patrol failed: {type(exc).__name__}: {exc}\n{traceback.format_exc()}")
-                _record_error(home, f"{type(exc).__name__}: {exc}", None)
-                if once:
-                    raise
-            if once or signals.stop or (max_patrols is not None and summary["patrols"] >= max_patrols):
-                break
-            signals.wait(daemonkit.backoff_delay(failures) if failures else interval)
-            if signals.stop:
-                break
+        def patrol() -> float:
+            settings = witness.settings()
+            report = witness.patrol(settings)
+            summary["patrols"] += 1
+            summary["last"] = report
+            summary["actions"].extend(a for a in report["actions"] if a.get("status") == "done")
+            summary["errors"].extend(report["errors"])
+            _clear_error(home)
+            return settings.patrol_interval
+
+        daemonkit.patrol_loop(signals, log, patrol, once=once, interval=30.0, limit=max_patrols,
+                              errors=summary["errors"], on_error=lambda m, h: _record_error(home, m, h))
         log(f"witness for {rig} stopped")
     return summary
 
