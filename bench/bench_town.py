@@ -66,6 +66,9 @@ def _town(work: str, source: str, env: dict, *, beads: int, max_polecats: int) -
     write_setting(town.settings_path, "town-settings", "runtimes.bench", BENCH_RUNTIME)
     write_setting(town.settings_path, "town-settings", "runtime.default", "bench")
     write_setting(town.settings_path, "town-settings", "polecats.max", max_polecats)
+    # Orchestration only: these beads carry no test specs (the Inspector is measured in bench_verify).
+    write_setting(town.settings_path, "town-settings", "verify.spec_gate", False)
+    write_setting(town.settings_path, "town-settings", "verify.enabled", False)
     add_rig(town, "app", source, prefix="ap")
     with Ledger.open(town.rig("app").beads_dir) as ledger, ledger.transaction("bench") as tx:
         ids = [tx.create(f"Task {n}", description=f"Do task {n}.")["id"] for n in range(beads)]

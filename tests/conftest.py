@@ -12,9 +12,29 @@ from dataclasses import dataclass
 
 import pytest
 
-FIXTURES = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "shared", "fixtures"))
-if not os.path.isdir(FIXTURES):  # a checkout elsewhere: fixtures beside the repository
-    FIXTURES = os.environ.get("VERMAS_FIXTURES", FIXTURES)
+
+def _find_fixtures() -> str:
+    """The shared real-world fixtures: $VERMAS_FIXTURES, else ``shared/fixtures`` beside an ancestor."""
+    explicit = os.environ.get("VERMAS_FIXTURES")
+    if explicit:
+        return os.path.abspath(explicit)
+    here = os.path.dirname(os.path.abspath(__file__))
+    while True:
+        candidate = os.path.join(here, "shared", "fixtures")
+        if os.path.isdir(os.path.join(candidate, "jsonl")):
+            return candidate
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    for candidate in ("/work/shared/fixtures",):  # where the project's shared data lives on our machines
+        if os.path.isdir(candidate):
+            return candidate
+    raise RuntimeError("cannot find the shared fixtures (shared/fixtures beside an ancestor of the checkout); "
+                       "set VERMAS_FIXTURES to their path")
+
+
+FIXTURES = _find_fixtures()
 
 _counter = itertools.count()
 
