@@ -277,7 +277,8 @@ class Demo:
         self.say("")
         self.say("Where to look:")
         town = f"{vermas} --town {self.town.root}"
-        looks = [(f"{town} inspect status", "every verdict"),
+        looks = [(f"{town} status", "the town: rigs, agents, queues, mail"),
+                 (f"{town} inspect status", "every verdict"),
                  (f"{town} inspect show {self.beads[-1]}", "criteria, panel briefs, reasoning, evidence"),
                  (f"{town} spec show {self.beads[0]}", "an approved test spec"),
                  (f"{town} mq list --rig {RIG} --all", "the merge queue"),
