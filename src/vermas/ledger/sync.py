@@ -20,8 +20,10 @@ from __future__ import annotations
 import os
 import subprocess
 
+from vermas import gitops
 from vermas.errors import ConflictError, VermasError
 from vermas.fileops import FileLock, atomic_write_text
+from vermas.gitops import GitError, git_env
 from vermas.ledger import merge
 
 ISSUES_FILE = "issues.jsonl"
@@ -29,26 +31,17 @@ LOG_FILES = ("events.jsonl", "interactions.jsonl")
 MAX_REBASE_STEPS = 200
 
 
-class GitError(VermasError):
-    pass
-
-
 class Git:
-    """A git working tree driven through the ``git`` binary."""
+    """A git working tree driven through :mod:`vermas.gitops` (timeouts, typed errors)."""
 
     def __init__(self, root: str, env: dict[str, str] | None = None) -> None:
         self.root = root
-        self.env = dict(os.environ if env is None else env)
+        self.env = git_env() if env is None else dict(env)
         self.env.setdefault("GIT_EDITOR", "true")
         self.env["GIT_TERMINAL_PROMPT"] = "0"
 
     def run(self, *args: str, check: bool = True, input: str | None = None) -> subprocess.CompletedProcess:
-        proc = subprocess.run(["git", *args], cwd=self.root, env=self.env, capture_output=True, text=True,
-                              input=input, timeout=600)
-        if check and proc.returncode != 0:
-            raise GitError(f"git {' '.join(args)} failed (exit {proc.returncode}): "
-                           f"{(proc.stderr or proc.stdout).strip()[-800:]}")
-        return proc
+        return gitops.run(list(args), cwd=self.root, check=check, env=self.env, input=input, timeout=600)
 
     def out(self, *args: str) -> str:
         return self.run(*args).stdout.strip()
@@ -70,8 +63,7 @@ class Git:
 
 
 def repo_root(path: str, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, env=env, capture_output=True,
-                          text=True, timeout=60)
+    proc = gitops.run(["rev-parse", "--show-toplevel"], cwd=path, check=False, env=env, timeout=60)
     if proc.returncode != 0:
         raise VermasError(f"{path} is not inside a git repository",
                           hint="run 'git init' in the project (and add a remote) to sync the ledger")
