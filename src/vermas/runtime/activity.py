@@ -63,6 +63,33 @@ def record(runtime_dir: str, session: str, *, state: str, event: str, prompt: bo
     return data
 
 
+def touch(runtime_dir: str, session: str, cli: str, *, min_interval: float = 1.0) -> bool:
+    """A sign of life from a CLI call: move ``ts`` and count ``cli_calls``, leaving the hooks' ``state``.
+
+    Skips (returns False) when the record was written within ``min_interval`` seconds, so a burst
+    of calls costs one write.
+    """
+    from vermas.fileops import atomic_write_text
+
+    path = path_for(runtime_dir, session)
+    try:
+        if time.time() - os.stat(path).st_mtime < min_interval:
+            return False
+    except OSError:
+        pass
+    record = read(runtime_dir, session) or {}
+    now = time.time()
+    record.setdefault("session", session)
+    record.setdefault("state", "unknown")
+    record["ts"] = now
+    record["timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+    record["last_cli"] = cli
+    record["cli_calls"] = int(record.get("cli_calls") or 0) + 1
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    atomic_write_text(path, json.dumps(record, ensure_ascii=False) + "\n", durable=False)
+    return True
+
+
 def prompt_count(runtime_dir: str, session: str) -> int:
     data = read(runtime_dir, session)
     return int(data.get("prompts", 0)) if data else 0
