@@ -346,23 +346,27 @@ def _configure_close(p: CommandParser) -> None:
 
 def run_close(env: Environment, args: Namespace) -> int:
     session = args.session if args.session is not None else (env.get("CLAUDE_SESSION_ID") or "")
-    results: list[dict] = []
-    actor = env.actor()
-    for ledger, ids in context.ledgers_for_ids(env, args, args.ids):
-        with ledger.transaction(actor) as tx:
-            for issue_id in ids:
-                before = ledger.get(issue_id)
-                issue = tx.close(before["id"], args.reason, session=session)
-                results.append(issue)
-                if not args.json:
-                    if before.get("status") == "closed":
-                        env.write(f"• {issue['id']} was already closed")
-                    else:
-                        env.write(f"✓ Closed {issue['id']}: {fmt.one_line(issue.get('title', ''))}"
-                                  + (f" ({args.reason})" if args.reason else ""))
+    results = _apply_each(env, args, lambda tx, issue: (issue.get("status"),
+                                                        tx.close(issue["id"], args.reason, session=session)))
     if args.json:
-        env.print_json(results)
+        env.print_json([issue for _before, issue in results])
+        return 0
+    for before, issue in results:
+        if before == "closed":
+            env.write(f"• {issue['id']} was already closed")
+        else:
+            env.write(f"✓ Closed {issue['id']}: {fmt.one_line(issue.get('title', ''))}"
+                      + (f" ({args.reason})" if args.reason else ""))
     return 0
+
+
+def _apply_each(env: Environment, args: Namespace, apply) -> list:
+    """``apply(tx, issue)`` for every id of ``args.ids``, one transaction per ledger; results in order."""
+    results: list = []
+    for ledger, ids in context.ledgers_for_ids(env, args, args.ids):
+        with ledger.transaction(env.actor()) as tx:
+            results.extend(apply(tx, ledger.get(issue_id)) for issue_id in ids)
+    return results
 
 
 def _configure_reopen(p: CommandParser) -> None:
@@ -375,11 +379,7 @@ def _configure_reopen(p: CommandParser) -> None:
 
 
 def run_reopen(env: Environment, args: Namespace) -> int:
-    results: list[dict] = []
-    for ledger, ids in context.ledgers_for_ids(env, args, args.ids):
-        with ledger.transaction(env.actor()) as tx:
-            for issue_id in ids:
-                results.append(tx.reopen(ledger.get(issue_id)["id"], args.reason))
+    results = _apply_each(env, args, lambda tx, issue: tx.reopen(issue["id"], args.reason))
     if args.json:
         env.print_json(results)
     else:
@@ -399,11 +399,7 @@ def _configure_delete(p: CommandParser) -> None:
 
 
 def run_delete(env: Environment, args: Namespace) -> int:
-    results: list[dict] = []
-    for ledger, ids in context.ledgers_for_ids(env, args, args.ids):
-        with ledger.transaction(env.actor()) as tx:
-            for issue_id in ids:
-                results.append(tx.delete(ledger.get(issue_id)["id"], args.reason))
+    results = _apply_each(env, args, lambda tx, issue: tx.delete(issue["id"], args.reason))
     if args.json:
         env.print_json(results)
     else:
