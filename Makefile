@@ -23,6 +23,7 @@ demo: $(STAMP)
 
 ## Lint, then run the whole test suite (slow end-to-end tests included).
 test: $(STAMP)
+	@./tools/test-deps >/dev/null
 	@$(BIN)/python -m compileall -q src/vermas >/dev/null
 	$(BIN)/ruff check src tests bench
 	@rc=0; $(BIN)/python -m pytest -n auto -p no:cacheprovider || rc=$$?; \
